@@ -55,7 +55,7 @@ interface NodeBase {
   description?: string;
 }
 
-export type RuleAction = 'decline' | 'review' | 'flag' | 'set' | 'approve';
+export type RuleAction = 'decline' | 'review' | 'flag' | 'set';
 
 export interface Rule {
   id?: string;
@@ -269,7 +269,7 @@ export interface EvaluateOptions {
 
 export interface ReasonHit {
   code: string;
-  action: RuleAction | 'decline' | 'review';
+  action: RuleAction;
   message?: string;
   node: string;
 }
