@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MingjianError } from '../kernel/errors.ts';
+import { MingjianError, formatDetail } from '../kernel/errors.ts';
 import type { CliCommand } from './command.ts';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof MingjianError) {
       process.stderr.write(`mingjian ${name}: ${err.message}\n`);
-      for (const d of err.details ?? []) process.stderr.write(`  - ${d.path ? d.path + ': ' : ''}${d.message}\n`);
+      for (const d of err.details ?? []) process.stderr.write(`  ${formatDetail(d)}\n`);
       return err.code === 'USAGE' ? 2 : 1;
     }
     throw err;

@@ -192,8 +192,8 @@ function regions(domain: ColumnDomain, tests: CellTest[]): { rep: Scalar; label:
   if (domain.kind === 'discrete') {
     const vals = new Set<Scalar>(domain.values);
     for (const t of tests) if (t.kind === 'set') for (const v of t.values) vals.add(v);
-    const out = [...vals].filter((v) => v !== null).map((v) => ({ rep: v, label: JSON.stringify(v) }));
-    if (domain.open) out.push({ rep: '\u0000other', label: 'any other value' });
+    const out = [...vals].filter((v) => v !== null).map((v) => ({ rep: v, label: `= ${JSON.stringify(v)}` }));
+    if (domain.open) out.push({ rep: '\u0000other', label: 'is any other value' });
     return out;
   }
   const points = new Set<number>();
@@ -209,9 +209,9 @@ function regions(domain: ColumnDomain, tests: CellTest[]): { rep: Scalar; label:
     } else {
       rep = a === -Infinity ? b - 1 : b === Infinity ? a + 1 : (a + b) / 2;
     }
-    if (rep !== undefined) out.push({ rep, label });
+    if (rep !== undefined) out.push({ rep, label: label.startsWith('(') ? `in ${label}` : label });
   };
-  if (ps.length === 0) return [{ rep: 0, label: 'any number' }];
+  if (ps.length === 0) return [{ rep: 0, label: 'is any number' }];
   between(-Infinity, ps[0]!, `< ${ps[0]}`);
   for (let k = 0; k < ps.length; k++) {
     out.push({ rep: ps[k]!, label: `= ${ps[k]}` });
@@ -265,7 +265,7 @@ export function analyseTable(columns: { name: string; domain: ColumnDomain }[], 
       for (let c = 0; c < columns.length && ok; c++) ok = testMatches(rows[r]![c]!, regs[c]![idx[c]!]!.rep);
       if (ok) matched.push(r);
     }
-    const example = () => columns.map((col, c) => `${col.name} ${regs[c]![idx[c]!]!.label.startsWith('(') || regs[c]![idx[c]!]!.label.startsWith('any') ? 'in ' : ''}${regs[c]![idx[c]!]!.label.replace(/^= /, '= ')}`).join(', ');
+    const example = () => columns.map((col, c) => `${col.name} ${regs[c]![idx[c]!]!.label}`).join(', ');
     if (matched.length === 0 && result.gaps.length < limit) result.gaps.push(example());
     if (matched.length > 1 && result.overlaps.length < limit) {
       for (let i = 0; i < matched.length; i++) {

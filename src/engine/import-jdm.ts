@@ -97,8 +97,15 @@ type Sym =
 
 interface PathState {
   symbols: Map<string, Sym>;
+  /** Symbol path -> id of the JDM node that produced it (for ZEN's pass-through visibility). */
+  producers: Map<string, string>;
   /** Rule-set nodes on this path whose rows are reason codes, in flow order. */
   reasonNodes: string[];
+}
+
+function define(state: PathState, path: string, sym: Sym, from: string): void {
+  state.symbols.set(path, sym);
+  state.producers.set(path, from);
 }
 
 const CEL_RESERVED = new Set(['in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while', 'true', 'false', 'null']);
@@ -134,6 +141,10 @@ class JdmImporter {
   /** Input field path -> type learned from use (or the sample). */
   readonly inputTypes = new Map<string, ValueType>();
   private readonly inputsRead = new Set<string>();
+  private readonly optionalInputs = new Set<string>();
+  /** Field types declared by the input node's JSON Schema, when it has one. */
+  private readonly schemaTypes = new Map<string, ValueType>();
+  private readonly visibility = new Map<string, { inputs: boolean; producers: Set<string> }>();
   private readonly usedNames = new Set<string>();
   private readonly usedNodeIds = new Set<string>();
   private readonly usedRuleIds = new Set<string>();
@@ -147,9 +158,11 @@ class JdmImporter {
 
   run(): FlowDefinition {
     this.checkShape();
+    this.readInputSchema();
+    this.computeVisibility();
     this.findPointSums();
     const input = this.order.find((n) => n.type === 'inputNode')!;
-    const state: PathState = { symbols: new Map(), reasonNodes: [] };
+    const state: PathState = { symbols: new Map(), producers: new Map(), reasonNodes: [] };
     const start = this.emitChain(this.order.slice(this.order.indexOf(input) + 1), new Map(), state, '');
     const flow: FlowDefinition = {
       id: this.options.id ?? 'imported-jdm',
@@ -193,7 +206,6 @@ class JdmImporter {
     }
     const inputs = doc.nodes.filter((n) => n.type === 'inputNode');
     if (inputs.length !== 1) fail(undefined, `expected exactly one inputNode, found ${inputs.length}`);
-    if (!doc.nodes.some((n) => n.type === 'outputNode')) fail(undefined, 'the graph has no outputNode');
     // Topological order (Kahn), ties broken by document order so the flow reads like the graph.
     const indeg = new Map(doc.nodes.map((n) => [n.id, (this.incoming.get(n.id) ?? []).length]));
     const ready = doc.nodes.filter((n) => indeg.get(n.id) === 0);
@@ -212,6 +224,47 @@ class JdmImporter {
       const stuck = doc.nodes.filter((n) => !this.order.includes(n)).map((n) => n.name ?? n.id);
       fail(undefined, `the graph has a cycle through ${stuck.join(', ')}`);
     }
+  }
+
+  /**
+   * What ZEN lets each node see: a node receives the merged output of its predecessors, and a predecessor with
+   * passThrough off hands on only its own results (not the application, not earlier results).
+   */
+  private computeVisibility(): void {
+    const passes = (n: JdmNode): boolean => n.type === 'switchNode' || n.content?.passThrough !== false;
+    for (const n of this.order) {
+      const v = { inputs: false, producers: new Set<string>() };
+      for (const e of this.incoming.get(n.id) ?? []) {
+        const p = this.nodesById.get(e.sourceId)!;
+        if (p.type === 'inputNode') { v.inputs = true; continue; }
+        if (p.type !== 'switchNode') v.producers.add(p.id);
+        if (passes(p)) {
+          const pv = this.visibility.get(p.id)!;
+          if (pv.inputs) v.inputs = true;
+          for (const x of pv.producers) v.producers.add(x);
+        }
+      }
+      this.visibility.set(n.id, v);
+    }
+  }
+
+  /** Newer JDM editors keep a JSON Schema of the request on the input node: its field types beat inference. */
+  private readInputSchema(): void {
+    const input = this.doc.nodes.find((n) => n.type === 'inputNode');
+    let schema = input?.content?.schema;
+    if (typeof schema === 'string') {
+      try { schema = JSON.parse(schema); } catch { fail(input, 'the input schema is not valid JSON'); }
+    }
+    const walk = (props: unknown, prefix: string): void => {
+      if (!props || typeof props !== 'object') return;
+      for (const [name, def] of Object.entries(props as Record<string, any>)) {
+        const t = Array.isArray(def?.type) ? def.type.find((x: string) => x !== 'null') : def?.type;
+        const type: ValueType | undefined = t === 'number' || t === 'integer' ? 'number' : t === 'string' ? 'string' : t === 'boolean' ? 'boolean' : t === 'array' ? 'list' : t === 'object' ? 'map' : undefined;
+        if (type && type !== 'map') this.schemaTypes.set(prefix + name, type);
+        if (t === 'object') walk(def.properties, `${prefix}${name}.`);
+      }
+    };
+    if (schema && typeof schema === 'object') walk((schema as { properties?: unknown }).properties, '');
   }
 
   /** Finds `sum(map(rows, #.field))` in expression nodes: the collect tables those rows come from become scorecards. */
@@ -271,6 +324,8 @@ class JdmImporter {
       const jdm = remaining[i]!;
       if (!live.has(jdm.id)) continue;
       if (jdm.type === 'outputNode') {
+        const after = remaining.slice(i + 1).find((n) => live.has(n.id) && n.type !== 'outputNode');
+        if (after) fail(after, `runs after the output node '${jdm.name ?? jdm.id}' on a parallel path; graphs whose paths end in different output nodes do not convert`);
         link(this.buildOutcome(jdm, state, suffix, undefined));
         return chain[0]!.id;
       }
@@ -292,9 +347,11 @@ class JdmImporter {
     return chain[0]!.id;
   }
 
+  /** An expression node whose result is the graph's result: it feeds only output nodes, or is a leaf (ZEN then
+   * returns the leaves' results, as for graphs saved without an output node). */
   private feedsOnlyOutput(n: JdmNode): boolean {
     const outs = this.outgoing.get(n.id) ?? [];
-    return outs.length > 0 && outs.every((e) => this.nodesById.get(e.targetId)!.type === 'outputNode');
+    return outs.every((e) => this.nodesById.get(e.targetId)!.type === 'outputNode');
   }
 
   // ------------------------------------------------------------ names
@@ -327,9 +384,14 @@ class JdmImporter {
 
   // ------------------------------------------------------------ inputs
 
+  /** The type the sample application or the input schema gives a field, if any. */
+  private declaredType(path: string): ValueType | undefined {
+    return (this.options.sample ? sampleType(this.options.sample, path) : undefined) ?? this.schemaTypes.get(path);
+  }
+
   private learn(c: Cel, type: ValueType): void {
     if (!c.inputPath || type === 'unknown' || type === 'null') return;
-    if (this.options.sample && sampleType(this.options.sample, c.inputPath) !== undefined) return;
+    if (this.declaredType(c.inputPath) !== undefined) return;
     if (!this.inputTypes.has(c.inputPath) || this.inputTypes.get(c.inputPath) === 'unknown') {
       this.inputTypes.set(c.inputPath, type);
     }
@@ -354,12 +416,16 @@ class JdmImporter {
     const reads = [...this.inputsRead].sort((a, b) => a.split('.').length - b.split('.').length || a.localeCompare(b));
     for (const path of reads) {
       if (reads.some((other) => other.startsWith(`${path}.`))) continue; // an object read by its fields
-      const type = this.inputTypes.get(path) ?? 'unknown';
+      const type = this.declaredType(path) ?? this.inputTypes.get(path) ?? 'unknown';
       if (type === 'unknown' || type === 'null') {
         unresolved.push(path);
         continue;
       }
-      place(path, { type: type === 'map' ? 'object' : type === 'list' ? 'list' : type, ...(type === 'map' ? { fields: {} } : {}) } as InputField);
+      place(path, {
+        type: type === 'map' ? 'object' : type === 'list' ? 'list' : type,
+        ...(type === 'map' ? { fields: {} } : {}),
+        ...(this.optionalInputs.has(path) ? { required: false } : {}),
+      } as InputField);
     }
     if (unresolved.length) {
       throw new MingjianError(
@@ -518,8 +584,20 @@ class JdmImporter {
         this.learn(right, 'number');
         return bin(z.op, P_MUL, 'number');
       case '%': return nope('`%` (modulo) on ZEN decimals has no CEL counterpart for Mingjian numbers (doubles)');
-      case '^': return nope('`^` (power) has no CEL counterpart');
-      case '??': return nope('`??` (null coalescing) has no CEL counterpart; Mingjian inputs are typed, declare a default instead');
+      case '^': {
+        // ZEN computes fractional powers with decimal approximations that differ from IEEE pow in the last digits;
+        // whole exponents give the same number either way.
+        if (z.right.kind !== 'number' || !Number.isInteger(z.right.value) || z.right.value < 0) return nope('`^` (power) converts only with a whole, non-negative exponent written as a number');
+        this.learn(left, 'number');
+        return { text: `pow(${left.text}, ${right.text})`, prec: P_PRIMARY, type: 'number', readsNodes };
+      }
+      case '??': {
+        // A field read under `??` may be absent, as in ZEN: declare it optional (absent reads as null).
+        if (left.inputPath) this.optionalInputs.add(left.inputPath);
+        this.unify(left, right);
+        const type = left.type !== 'unknown' && left.type !== 'null' ? left.type : right.type;
+        return { text: `orDefault(${left.text}, ${right.text})`, prec: P_PRIMARY, type, readsNodes };
+      }
     }
   }
 
@@ -585,11 +663,43 @@ class JdmImporter {
         }
         return acc;
       }
+      case 'upper':
+      case 'lower':
+      case 'trim': {
+        arity(1);
+        const [x] = args();
+        this.learn(x!, 'string');
+        const fn = z.name === 'upper' ? 'upperAscii' : z.name === 'lower' ? 'lowerAscii' : 'trim';
+        return { text: `${fn}(${x!.text})`, prec: P_PRIMARY, type: 'string', readsNodes: readsNodes([x!]) };
+      }
+      case 'floor':
+      case 'ceil': {
+        arity(1);
+        const [x] = args();
+        this.learn(x!, 'number');
+        return { text: `${z.name}(${x!.text})`, prec: P_PRIMARY, type: 'number', readsNodes: readsNodes([x!]) };
+      }
+      case 'round': {
+        // Both round half away from zero; the number of decimals must be a written whole number (CEL int).
+        if (z.args.length !== 1 && z.args.length !== 2) return nope(`round() takes 1 or 2 arguments, got ${z.args.length}`);
+        const x = this.translate(z.args[0]!, ctx);
+        this.learn(x, 'number');
+        const digits = z.args[1];
+        if (digits && (digits.kind !== 'number' || !Number.isInteger(digits.value) || digits.value < 0)) return nope('round(x, decimals) converts only with decimals written as a whole number');
+        return { text: `round(${x.text}${digits ? `, ${digits.value}` : ''})`, prec: P_PRIMARY, type: 'number', readsNodes: x.readsNodes };
+      }
+      case 'sum': {
+        arity(1);
+        const [x] = args();
+        this.learn(x!, 'list');
+        return { text: `sum(${x!.text})`, prec: P_PRIMARY, type: 'number', readsNodes: readsNodes([x!]) };
+      }
       case 'number':
       case 'string':
       case 'bool': {
         arity(1);
         const [x] = args();
+        if (z.name === 'string' && x!.type === 'number') return nope('string() of a number: ZEN keeps the written decimals (2.50), CEL does not');
         const fn = z.name === 'number' ? 'double' : z.name;
         const type: ValueType = z.name === 'number' ? 'number' : z.name === 'string' ? 'string' : 'boolean';
         return { text: `${fn}(${x!.text})`, prec: P_PRIMARY, type, readsNodes: readsNodes([x!]) };
@@ -617,7 +727,7 @@ class JdmImporter {
         }
       }
       default:
-        return nope(`the ZEN function ${z.name}() has no CEL counterpart in Mingjian (supported: len, contains, startsWith, endsWith, matches, abs, min/max of a written list, number, string, bool, some, all, none, filter, map, count)`);
+        return nope(`the ZEN function ${z.name}() has no CEL counterpart in Mingjian (supported: len, contains, startsWith, endsWith, matches, upper, lower, trim, abs, floor, ceil, round, sum, min/max of a written list, number, string, bool, some, all, none, filter, map, count)`);
     }
   }
 
@@ -649,8 +759,14 @@ class JdmImporter {
       return nope('`$` is only supported as `$.key` in expression nodes and as the column value in table cells');
     }
     const found = this.lookupSymbol(path, ctx.state);
+    const seen = this.visibility.get(ctx.jdm.id);
     if (found) {
       const { sym, rest } = found;
+      const from = ctx.state.producers.get(path.slice(0, path.length - rest.length).join('.'));
+      if (seen && from && !seen.producers.has(from)) {
+        const producer = this.nodesById.get(from);
+        return nope(`reads '${path.join('.')}' from node '${producer?.name ?? from}', which ZEN does not pass on to this node (a node in between has passThrough off)`);
+      }
       if (sym.kind === 'value') {
         return member({ text: sym.name, prec: P_PRIMARY, type: rest.length ? 'unknown' : sym.type, readsNodes: !sym.variable }, rest);
       }
@@ -661,21 +777,24 @@ class JdmImporter {
       if (!isIdentifier(p)) return nope(`field name '${p}' is not a valid CEL identifier`);
     }
     const inputPath = path.join('.');
+    if (seen && !seen.inputs) {
+      return nope(`reads the application field '${inputPath}', which ZEN does not pass on to this node (a node in between has passThrough off, so ZEN would read null)`);
+    }
     this.inputsRead.add(inputPath);
-    const type = this.options.sample ? sampleType(this.options.sample, inputPath) ?? this.inputTypes.get(inputPath) : this.inputTypes.get(inputPath);
+    const type = this.declaredType(inputPath) ?? this.inputTypes.get(inputPath);
     return { text: inputPath, prec: P_PRIMARY, type: type ?? 'unknown', inputPath };
   }
 
   translateOne(text: string, unarySubject?: string): string {
     const jdm: JdmNode = { id: 'expression', type: 'expressionNode' };
-    const state: PathState = { symbols: new Map(), reasonNodes: [] };
+    const state: PathState = { symbols: new Map(), producers: new Map(), reasonNodes: [] };
     const ctx: TranslateContext = { jdm, where: 'expression', state };
     if (unarySubject === undefined) return this.translate(this.parse(jdm, text, 'expression'), ctx).text;
     const subject = this.translate(this.parse(jdm, unarySubject, 'field'), ctx);
     return this.cellCondition(this.parse(jdm, text, 'cell', true), subject, ctx).text;
   }
 
-  /** Translates a table cell into a CEL condition over the column expression. */
+  /** Translates a table cell (a unary test on `$`) into a CEL condition over the column expression. */
   private cellCondition(test: ZenNode, subject: Cel, ctx: TranslateContext): Cel {
     return this.translate(test, { ...ctx, subject });
   }
@@ -703,7 +822,7 @@ class JdmImporter {
       if (typeof e.key !== 'string' || !e.key) fail(jdm, `${where}: missing key`);
       const ast = this.parse(jdm, e.value, where);
       const symPath = prefix + e.key;
-      const rows = this.matchReasonRows(ast, state, jdm, where, nodeKeys);
+      const rows = this.matchReasonRows(ast, state, jdm, where);
       if (rows) {
         updates.push([symPath, rows]);
         continue;
@@ -731,7 +850,7 @@ class JdmImporter {
       }
     }
     // ZEN reads the node's input for plain names and `$.key` for this node's own results, so names change only now.
-    for (const [p, s] of updates) state.symbols.set(p, s);
+    for (const [p, s] of updates) define(state, p, s, jdm.id);
     if (!sets.length) return [];
     const node: RuleSetNode = {
       id: this.nodeId(jdm, suffix),
@@ -745,8 +864,7 @@ class JdmImporter {
   }
 
   /** `flatten([rowsA, rowsB])` or a plain `rowsA` over rule-set rows: a new name for the same reason rows. */
-  private matchReasonRows(ast: ZenNode, state: PathState, jdm: JdmNode, where: string, nodeKeys?: Map<string, Cel>): Sym | undefined {
-    void nodeKeys;
+  private matchReasonRows(ast: ZenNode, state: PathState, jdm: JdmNode, where: string): Sym | undefined {
     const rowsOf = (z: ZenNode): string[] | undefined => {
       const p = fieldPath(z);
       if (!p) return undefined;
@@ -781,15 +899,25 @@ class JdmImporter {
     const hit = jdm.content?.hitPolicy ?? 'first';
     const { inputs, outputs, rules } = this.tableColumns(jdm);
     // Parse every input cell once: a column with a field holds unary tests on it, one without holds full conditions.
-    const subjects = inputs.map((inp, i) => inp.field ? this.translate(this.parse(jdm, inp.field, `inputs[${i}].field`), { jdm, where: `inputs[${i}].field`, state }) : undefined);
+    const subjects = inputs.map((inp, i) => {
+      if (!inp.field) return undefined;
+      const ast = this.parse(jdm, inp.field, `inputs[${i}].field`);
+      const cel = this.translate(ast, { jdm, where: `inputs[${i}].field`, state });
+      if (fieldPath(ast) || cel.readsNodes) return cel;
+      // A computed column (e.g. a cart total) becomes a variable, so it is computed once, not once per row.
+      const name = this.uniqueName(`${jdm.name ?? jdm.id}_${inp.name ?? `column${i + 1}`}`.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase()).replace(/^./, (c) => c.toLowerCase()));
+      this.variables[name] = cel.text;
+      return { text: name, prec: P_PRIMARY, type: cel.type, readsNodes: false } satisfies Cel;
+    });
     const conditions = rules.map((r, ri) => inputs.map((inp, ci) => {
       const where = `rules[${ri}] (${r._id ?? ri}) column '${inp.name ?? inp.id}'`;
       const text = r[inp.id];
       const subject = subjects[ci];
-      const test = this.parse(jdm, text, where, subject !== undefined);
+      const blank = text === undefined || text === null || String(text).trim() === '' || String(text).trim() === '-';
+      const test: ZenNode = blank ? { kind: 'bool', value: true } : this.parse(jdm, text, where, subject !== undefined);
       const cel = subject ? this.cellCondition(test, subject, { jdm, where, state }) : this.translate(test, { jdm, where, state });
       if (!subject) this.learn(cel, 'boolean');
-      const any = test.kind === 'bool' && test.value === true && (text === undefined || String(text).trim() === '' || String(text).trim() === '-');
+      const any = blank;
       return { test, cel, any, subject };
     }));
     const ruleWhen = (ri: number): string => {
@@ -811,7 +939,7 @@ class JdmImporter {
       if (!outputPath) fail(jdm, 'a collect table without an outputPath merges a list into the context; give it an outputPath (e.g. `reasons`)');
       const ruleset = this.tryRuleSetIdiom(jdm, outputs, rules, ruleWhen, outputCell, suffix);
       if (ruleset) {
-        state.symbols.set(outputPath, { kind: 'reasons', nodes: [ruleset.id] });
+        define(state, outputPath, { kind: 'reasons', nodes: [ruleset.id] }, jdm.id);
         state.reasonNodes.push(ruleset.id);
         return [ruleset];
       }
@@ -866,7 +994,7 @@ class JdmImporter {
       };
       node = rs;
     }
-    outputs.forEach((o, oi) => state.symbols.set(prefix + o.field, { kind: 'value', name: outNames[oi]!, type: outTypes[oi]!, variable: false }));
+    outputs.forEach((o, oi) => define(state, prefix + o.field, { kind: 'value', name: outNames[oi]!, type: outTypes[oi]!, variable: false }, jdm.id));
     return [node];
   }
 
@@ -928,7 +1056,7 @@ class JdmImporter {
     });
     const labels = rules.map((_r, ri) => labelCol >= 0 ? outputCell(ri, labelCol).literal : undefined);
     const total = this.uniqueName(sum.key ?? `${outputPath.split('.').pop()}Total`);
-    state.symbols.set(outputPath, { kind: 'items', node: jdm.id, field: sum.field, total });
+    define(state, outputPath, { kind: 'items', node: jdm.id, field: sum.field, total }, jdm.id);
 
     // Scorecard: each row tests at most one column; each column's rows are disjoint bins.
     const attributes = new Map<number, { bins: ScorecardBin[]; labels: Set<unknown> }>();
@@ -995,7 +1123,7 @@ class JdmImporter {
     statements.forEach((s, si) => {
       const where = `statements[${si}]`;
       const isDefault = s.isDefault === true || !s.condition || !String(s.condition).trim();
-      const branchState: PathState = { symbols: new Map(state.symbols), reasonNodes: [...state.reasonNodes] };
+      const branchState: PathState = { symbols: new Map(state.symbols), producers: new Map(state.producers), reasonNodes: [...state.reasonNodes] };
       const when = isDefault ? undefined : this.translate(this.parse(jdm, s.condition, where), { jdm, where, state });
       if (when) this.learn(when, 'boolean');
       const next = this.emitChain(rest, new Map([...handles, [jdm.id, s.id]]), branchState, `${suffix}.${si + 1}`);
@@ -1004,7 +1132,7 @@ class JdmImporter {
       } else if (defaultNext === undefined) branches.push({ when: when!.text, next });
     });
     if (defaultNext === undefined) {
-      const branchState: PathState = { symbols: new Map(state.symbols), reasonNodes: [...state.reasonNodes] };
+      const branchState: PathState = { symbols: new Map(state.symbols), producers: new Map(state.producers), reasonNodes: [...state.reasonNodes] };
       defaultNext = this.emitChain(rest, new Map([...handles, [jdm.id, null]]), branchState, `${suffix}.none`);
     }
     return { id, type: 'switch', branches, default: defaultNext };
@@ -1014,8 +1142,12 @@ class JdmImporter {
     const outcome: OutcomeNode = { id: finalExpr ? this.nodeId(finalExpr, suffix) : this.nodeId({ id: 'outcome', type: 'outputNode', name: jdm?.name ?? 'outcome' }, suffix), type: 'outcome', decision: 'auto' };
     const outputs: Record<string, string> = {};
     if (!finalExpr) {
-      // No final expression: the output is the context built so far (every value the graph produced).
+      // No final expression: the output is the context the output node receives (what the graph produced and
+      // passed on to it).
+      const seen = jdm ? this.visibility.get(jdm.id) : undefined;
       for (const [path, sym] of state.symbols) {
+        const from = state.producers.get(path);
+        if (seen && from && !seen.producers.has(from)) continue;
         if (sym.kind === 'value') outputs[path] = sym.name;
         else this.warnings.push({ node: outcome.id, severity: 'warning', message: `output '${path}' (a list of table rows) is not carried over; the decision's reasons list the codes` });
       }
@@ -1030,7 +1162,7 @@ class JdmImporter {
     for (const [i, e] of exprs.entries()) {
       const where = `expressions[${i}] '${e.key}'`;
       const ast = this.parse(finalExpr, e.value, where);
-      const ctx: TranslateContext = { jdm: finalExpr, where, state, nodeKeys, outcome: true };
+      const ctx: TranslateContext = { jdm: finalExpr, where, state, nodeKeys };
       const rows = this.matchReasonRows(ast, state, finalExpr, where);
       if (rows) {
         state.symbols.set(`$.${e.key}`, rows);
@@ -1139,7 +1271,6 @@ interface TranslateContext {
   /** Expression node: this node's keys translated so far (for `$.key`). */
   nodeKeys?: Map<string, Cel>;
   closure?: boolean;
-  outcome?: boolean;
 }
 
 // ---------------------------------------------------------------- helpers on ZEN trees

@@ -402,6 +402,10 @@ class ExprCompiler {
         if (argc === 2 && all[1]!.type.k !== 'int') throw new CelTypeError('round() decimals must be an int', allExprs[1]!.pos);
         return { js: `rt.round(${all.map((x) => x.js).join(', ')})`, type: T.double };
       }
+      case 'pow': {
+        need(2); nonNull(); all.forEach(num);
+        return { js: `Math.pow(${all[0]!.js}, ${all[1]!.js})`, type: T.double };
+      }
       case 'clamp': {
         need(3); nonNull(); all.forEach(num);
         const type = all.every((x) => x.type.k === 'int') ? T.int : T.double;
@@ -477,7 +481,7 @@ class ExprCompiler {
         return { js: `rt.hourOf(${all[0]!.js})`, type: T.int };
       }
       default: {
-        const known = ['size', 'contains', 'startsWith', 'endsWith', 'matches', 'lowerAscii', 'upperAscii', 'trim', 'int', 'double', 'string', 'min', 'max', 'abs', 'floor', 'ceil', 'round', 'clamp', 'sum', 'orDefault', 'has', 'inList', 'inWatchlist', 'today', 'now', 'date', 'timestamp', 'ageYears', 'daysSince', 'daysBetween', 'monthsBetween', 'addDays', 'dayOfWeek', 'hourOf', 'all', 'exists', 'exists_one', 'map', 'filter'];
+        const known = ['size', 'contains', 'startsWith', 'endsWith', 'matches', 'lowerAscii', 'upperAscii', 'trim', 'int', 'double', 'string', 'min', 'max', 'abs', 'floor', 'ceil', 'round', 'clamp', 'pow', 'sum', 'orDefault', 'has', 'inList', 'inWatchlist', 'today', 'now', 'date', 'timestamp', 'ageYears', 'daysSince', 'daysBetween', 'monthsBetween', 'addDays', 'dayOfWeek', 'hourOf', 'all', 'exists', 'exists_one', 'map', 'filter'];
         const hint = suggest(fn, known);
         throw new CelTypeError(`unknown function '${fn}'${hint ? `; did you mean '${hint}'?` : ''}`, e.pos);
       }
