@@ -401,3 +401,10 @@ describe('replay and trace', () => {
     expect({ ...r, trace: undefined }).toEqual({ ...plain, trace: undefined });
   });
 });
+
+describe('map literals', () => {
+  it('string-keyed maps come out as JSON objects', () => {
+    const f = load(head('  a: { type: integer }') + '  - { id: o, type: outcome, outputs: { m: "{\'x\': a, \'y\': a + 1}", hasX: "\'x\' in {\'x\': 1}" } }\n');
+    expect(ok(f.evaluate({ a: 1 })).outputs).toEqual({ m: { x: 1, y: 2 }, hasX: true });
+  });
+});

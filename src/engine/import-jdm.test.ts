@@ -242,6 +242,30 @@ describe('importJdm idioms and fallbacks', () => {
     ]);
   });
 
+  it('ends a switch path where no condition holds in an outcome without outputs, as zen-engine returns nothing', () => {
+    const doc: JdmDocument = {
+      nodes: [
+        { id: 'in', type: 'inputNode', name: 'request' },
+        { id: 'sw', type: 'switchNode', name: 'route', content: { hitPolicy: 'first', statements: [{ id: 's1', condition: 'amount > 5000' }, { id: 's2', condition: 'amount > 100', isDefault: true }] } },
+        expressionNode('big', { size: '"big"' }, false),
+        expressionNode('mid', { size: '"mid"' }, false),
+        { id: 'out', type: 'outputNode', name: 'response' },
+      ],
+      edges: [
+        { sourceId: 'in', targetId: 'sw' },
+        { sourceId: 'sw', targetId: 'big', sourceHandle: 's1' },
+        { sourceId: 'sw', targetId: 'mid', sourceHandle: 's2' },
+        { sourceId: 'big', targetId: 'out' },
+        { sourceId: 'mid', targetId: 'out' },
+      ],
+    };
+    const { flow, warnings } = importJdm(doc);
+    expect(flow.nodes.map((n) => n.id)).toEqual(['route', 'big.1', 'mid.2', 'no-result.none']);
+    expect(flow.nodes[0]).toMatchObject({ branches: [{ when: 'amount > 5000.0', next: 'big.1' }, { when: 'amount > 100.0', next: 'mid.2' }], default: 'no-result.none' });
+    expect(flow.nodes[3]).toEqual({ id: 'no-result.none', type: 'outcome', decision: 'auto' });
+    expect(warnings.map((w) => w.message).join()).toMatch(/no statement with an empty condition/);
+  });
+
   it('computes values that read earlier results with a rule set of set actions', () => {
     const { flow } = importJdm(chain(
       table('band', 'first', [{ field: 'score' }], ['band'], [{ when: ['>= 600'], then: ['"A"'] }, { when: [''], then: ['"B"'] }]),

@@ -337,13 +337,18 @@ class JdmImporter {
         }
       }
       if (jdm.type === 'switchNode') {
-        link(this.buildSwitch(jdm, remaining.slice(i + 1), handles, state, suffix));
+        const first = this.buildSwitch(jdm, remaining.slice(i + 1), handles, state, suffix);
+        const prev = chain[chain.length - 1];
+        if (!prev) return first;
+        (prev as { next?: string }).next = first;
         return chain[0]!.id;
       }
       for (const n of this.convertNode(jdm, state, suffix)) link(n);
     }
-    // The path never reached the output node (a branch that leads nowhere): ZEN returns what it has so far.
-    link(this.buildOutcome(undefined, state, suffix, undefined));
+    // The path never reached an output node. Without any output node in the graph, ZEN returns the leaves'
+    // results (what the path computed); otherwise this is a branch that leads nowhere and ZEN's result is empty.
+    const hasOutput = this.doc.nodes.some((n) => n.type === 'outputNode');
+    link(hasOutput ? this.emptyOutcome(suffix) : this.buildOutcome(undefined, state, suffix, undefined));
     return chain[0]!.id;
   }
 
@@ -1113,29 +1118,43 @@ class JdmImporter {
     return card;
   }
 
-  private buildSwitch(jdm: JdmNode, rest: JdmNode[], handles: Map<string, string | null>, state: PathState, suffix: string): SwitchNode {
+  /**
+   * A first-hit switch. In zen-engine a statement with an empty condition always holds (whatever `isDefault` says),
+   * so the first such statement is the default and later statements never run. Returns the id of the first node of
+   * what replaces the switch: a Mingjian switch, or just the default path when no statement has a condition.
+   */
+  private buildSwitch(jdm: JdmNode, rest: JdmNode[], handles: Map<string, string | null>, state: PathState, suffix: string): string {
     const hit = jdm.content?.hitPolicy ?? 'first';
     if (hit !== 'first') fail(jdm, `switch hit policy '${hit}' runs several branches at once; only 'first' converts`);
-    const statements = (jdm.content?.statements ?? []) as { id: string; condition?: string; isDefault?: boolean }[];
-    const id = this.nodeId(jdm, suffix);
+    const statements = (jdm.content?.statements ?? []) as { id: string; condition?: string }[];
     const branches: { when: string; next: string }[] = [];
+    const fork = (): PathState => ({ symbols: new Map(state.symbols), producers: new Map(state.producers), reasonNodes: [...state.reasonNodes] });
+    const at = this.nodes.length; // the switch is listed before its branches, as it runs first
     let defaultNext: string | undefined;
-    statements.forEach((s, si) => {
+    for (const [si, s] of statements.entries()) {
       const where = `statements[${si}]`;
-      const isDefault = s.isDefault === true || !s.condition || !String(s.condition).trim();
-      const branchState: PathState = { symbols: new Map(state.symbols), producers: new Map(state.producers), reasonNodes: [...state.reasonNodes] };
-      const when = isDefault ? undefined : this.translate(this.parse(jdm, s.condition, where), { jdm, where, state });
+      const always = !s.condition || !String(s.condition).trim();
+      const when = always ? undefined : this.translate(this.parse(jdm, s.condition, where), { jdm, where, state });
       if (when) this.learn(when, 'boolean');
-      const next = this.emitChain(rest, new Map([...handles, [jdm.id, s.id]]), branchState, `${suffix}.${si + 1}`);
-      if (isDefault) {
-        if (defaultNext === undefined) defaultNext = next;
-      } else if (defaultNext === undefined) branches.push({ when: when!.text, next });
-    });
-    if (defaultNext === undefined) {
-      const branchState: PathState = { symbols: new Map(state.symbols), producers: new Map(state.producers), reasonNodes: [...state.reasonNodes] };
-      defaultNext = this.emitChain(rest, new Map([...handles, [jdm.id, null]]), branchState, `${suffix}.none`);
+      const next = this.emitChain(rest, new Map([...handles, [jdm.id, s.id]]), fork(), `${suffix}.${si + 1}`);
+      if (always) {
+        defaultNext = next;
+        break;
+      }
+      branches.push({ when: when!.text, next });
     }
-    return { id, type: 'switch', branches, default: defaultNext };
+    if (defaultNext === undefined) {
+      this.warnings.push({ node: jdm.name ?? jdm.id, severity: 'warning', message: `switch '${jdm.name ?? jdm.id}' has no statement with an empty condition: when none holds, zen-engine returns an empty result, and the flow ends in an outcome without outputs (deciding from the rules met so far)` });
+      defaultNext = this.emitChain(rest, new Map([...handles, [jdm.id, null]]), fork(), `${suffix}.none`);
+    }
+    if (!branches.length) return defaultNext;
+    const node: SwitchNode = { id: this.nodeId(jdm, suffix), type: 'switch', branches, default: defaultNext };
+    this.nodes.splice(at, 0, node);
+    return node.id;
+  }
+
+  private emptyOutcome(suffix: string): OutcomeNode {
+    return { id: this.nodeId({ id: 'no-result', type: 'outputNode', name: 'no-result' }, suffix), type: 'outcome', decision: 'auto' };
   }
 
   private buildOutcome(jdm: JdmNode | undefined, state: PathState, suffix: string, finalExpr: JdmNode | undefined): OutcomeNode {

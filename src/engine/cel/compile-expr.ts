@@ -276,6 +276,8 @@ class ExprCompiler {
     }
     const kt = entries.length && entries.every((x) => sameType(x.k.type, entries[0]!.k.type)) ? entries[0]!.k.type : T.dyn;
     const vt = entries.length && entries.every((x) => sameType(x.v.type, entries[0]!.v.type)) ? entries[0]!.v.type : T.dyn;
+    // String-keyed maps are plain objects, so they serialise as JSON in outputs; other keys need a Map.
+    if (kt.k === 'string') return { js: `{ ${entries.map((x) => `[${x.k.js}]: ${x.v.js}`).join(', ')} }`, type: T.map(kt, vt) };
     return { js: `new Map([${entries.map((x) => `[${x.k.js}, ${x.v.js}]`).join(', ')}])`, type: T.map(kt, vt) };
   }
 
