@@ -2,9 +2,15 @@
 // (or .yml / .json), errors reported with file, line and column.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { MingjianError, type ErrorDetail } from '../kernel/errors.ts';
-import { checkFlow, compileFlow, parseFlowSource, type CompiledFlow } from '../engine/index.ts';
+import { checkFlow, compileFlow, parseFlowSource, type CompiledFlow, type FlowDefinition } from '../engine/index.ts';
+import { expandScorecardSources } from '../scorecard/index.ts';
+
+/** Scorecard sources are paths relative to the flow file. */
+function expandSources(def: FlowDefinition, dir: string): FlowDefinition {
+  return expandScorecardSources(def, (source) => readFileSync(isAbsolute(source) ? source : join(dir, source), 'utf8'));
+}
 
 function readText(path: string): string {
   try {
@@ -27,7 +33,7 @@ export function loadFlowFile(path: string, cache = new Map<string, CompiledFlow>
   const text = readText(path);
   const { definition, sourceMap } = parseFlowSource(text, path);
   const dir = dirname(path);
-  return compileFlow(definition, {
+  return compileFlow(expandSources(definition, dir), {
     sourceMap,
     file: path,
     resolveFlow: (id) => resolveSibling(dir, id, cache, [...chain, path]),
@@ -56,7 +62,14 @@ export function checkFlowFile(path: string): ErrorDetail[] {
   }
   const dir = dirname(path);
   const cache = new Map<string, CompiledFlow>();
-  return checkFlow(parsed.definition, {
+  let definition: FlowDefinition;
+  try {
+    definition = expandSources(parsed.definition, dir);
+  } catch (e) {
+    if (e instanceof MingjianError && e.details) return e.details;
+    throw e;
+  }
+  return checkFlow(definition, {
     sourceMap: parsed.sourceMap,
     file: path,
     resolveFlow: (id) => {

@@ -358,7 +358,12 @@ class FlowCompiler {
           break;
         }
         case 'scorecard':
-          this.declareOutput([...base, 'output'], n.id, n.output, T.double, false, undefined, true);
+          if (!n.attributes?.length) {
+            this.diag.add(n.source ? [...base, 'source'] : [...base, 'attributes'], n.source
+              ? `scorecard source '${n.source}' was not loaded: load the flow with the CLI or the service, which expand sources`
+              : 'a scorecard needs attributes (or a source scorecard.json)', { node: n.id });
+          }
+          this.declareOutput([...base, 'output'], n.id, n.output ?? 'score', T.double, false, undefined, true);
           if (n.rating) this.declareOutput([...base, 'rating', 'output'], n.id, n.rating.output, T.int, false, undefined, true);
           if (n.reasons) this.declareOutput([...base, 'reasons', 'output'], n.id, n.reasons.output, T.list(T.string), false, undefined, true);
           break;
@@ -872,11 +877,12 @@ class FlowCompiler {
     const scope = this.nodeScope(n.id);
     const id = this.nodes.get(n.id)!.index;
     const lines: string[] = [];
-    const total = this.outputs.get(n.output)!;
+    const total = this.outputs.get(n.output ?? 'score')!;
+    const attributes = n.attributes ?? [];
     const attrJs: string[] = [];
     let minTotal = n.baseScore ?? 0, maxTotal = n.baseScore ?? 0;
     const maxPoints: number[] = [];
-    n.attributes.forEach((a, j) => {
+    attributes.forEach((a, j) => {
       const p: Path = [...base, 'attributes', j];
       const c = this.compileIn(a.value, scope, [...p, 'value'], n.id);
       if (!c) return;
@@ -930,7 +936,7 @@ class FlowCompiler {
       else lines.push(chain);
       attrJs.push(pts);
     });
-    if (attrJs.length !== n.attributes.length) return '';
+    if (attrJs.length !== attributes.length || attributes.length === 0) return '';
     lines.push(`${total.js} = ${lit(n.baseScore ?? 0)} + ${attrJs.join(' + ')};`);
     if (n.rating) {
       const lo = n.rating.minScore ?? minTotal, hi = n.rating.maxScore ?? maxTotal;
@@ -939,11 +945,11 @@ class FlowCompiler {
     }
     if (n.reasons) {
       const o = this.outputs.get(n.reasons.output)!;
-      const codes = n.attributes.map((a) => lit(a.reasonCode ?? a.name));
+      const codes = attributes.map((a) => lit(a.reasonCode ?? a.name));
       lines.push(`{ const lost = [${attrJs.map((p, j) => `[${lit(maxPoints[j]!)} - ${p}, ${j}]`).join(', ')}].filter((x) => x[0] > 0).sort((x, y) => y[0] - x[0] || x[1] - y[1]); const C = [${codes.join(', ')}]; ${o.js} = lost.slice(0, ${lit(n.reasons.count ?? 4)}).map((x) => C[x[1]]); }`);
     }
     if (trace) {
-      const attrs = n.attributes.map((a, j) => `{ name: ${lit(a.name)}, value: s${id}_${j}, bin: l${id}_${j}, points: q${id}_${j} }`).join(', ');
+      const attrs = attributes.map((a, j) => `{ name: ${lit(a.name)}, value: s${id}_${j}, bin: l${id}_${j}, points: q${id}_${j} }`).join(', ');
       lines.push(step(`attributes: [${attrs}], score: ${total.js}`));
     }
     if (n.next) lines.push(goto(n.next));

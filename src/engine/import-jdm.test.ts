@@ -82,11 +82,11 @@ describe('importJdm on the reference credit policy', () => {
   it('turns the summed points table into a scorecard with [min, max) bins', () => {
     const card = node<ScorecardNode>('scorecard');
     expect(card).toMatchObject({ type: 'scorecard', output: 'score', next: 'band' });
-    expect(card.attributes.map((a) => a.name)).toEqual(['bureau', 'dti', 'tenure', 'utilization', 'history', 'relationship']);
-    expect(card.attributes[0]!.bins).toEqual([
+    expect(card.attributes!.map((a) => a.name)).toEqual(['bureau', 'dti', 'tenure', 'utilization', 'history', 'relationship']);
+    expect(card.attributes![0]!.bins).toEqual([
       { max: 580, points: 0 }, { min: 580, max: 650, points: 20 }, { min: 650, max: 700, points: 40 }, { min: 700, max: 750, points: 60 }, { min: 750, points: 80 },
     ]);
-    expect(card.attributes[5]).toEqual({ name: 'relationship', value: 'existingCustomer', bins: [{ values: [true], points: 15 }, { values: [false], points: 0 }] });
+    expect(card.attributes![5]).toEqual({ name: 'relationship', value: 'existingCustomer', bins: [{ values: [true], points: 15 }, { values: [false], points: 0 }] });
     // the expression node that only summed the points adds no node of its own
     expect(flow.nodes.map((n) => n.id)).toEqual(['knockouts', 'scorecard', 'band', 'creditLine', 'postScore', 'final']);
   });
@@ -192,7 +192,7 @@ describe('importJdm idioms and fallbacks', () => {
     ));
     const card = flow.nodes[0] as ScorecardNode;
     expect(card.output).toBe('score');
-    expect(card.attributes).toEqual([
+    expect(card.attributes!).toEqual([
       { name: 'points-r1', value: 'age < 30.0 && income > 1000.0', bins: [{ values: [true], points: 10 }, { values: [false], points: 0 }] },
       { name: 'points-r2', value: 'age >= 30.0', bins: [{ values: [true], points: 20 }, { values: [false], points: 0 }] },
     ]);
@@ -206,7 +206,7 @@ describe('importJdm idioms and fallbacks', () => {
       expressionNode('total', { score: 'sum(map(items, #.points)) + 1' }, false),
     ));
     const card = flow.nodes[0] as ScorecardNode;
-    expect(card.attributes).toEqual([{ name: 'in0', value: 'segment', bins: [{ values: ['A', 'B'], points: 10 }, { values: ['C'], points: 5 }], other: { points: 0 } }]);
+    expect(card.attributes!).toEqual([{ name: 'in0', value: 'segment', bins: [{ values: ['A', 'B'], points: 10 }, { values: ['C'], points: 5 }], other: { points: 0 } }]);
     expect(card.output).toBe('itemsTotal');
     expect((flow.nodes[1] as OutcomeNode).outputs).toEqual({ score: 'itemsTotal + 1.0' });
   });

@@ -145,10 +145,15 @@ export interface ScorecardAttribute {
 
 export interface ScorecardNode extends NodeBase {
   type: 'scorecard';
-  /** Output name for the total score (number). */
-  output: string;
+  /** Output name for the total score (number); default `score`. */
+  output?: string;
   baseScore?: number;
-  attributes: ScorecardAttribute[];
+  /** Given inline, or expanded from `source` by the flow loader before compilation. */
+  attributes?: ScorecardAttribute[];
+  /** Path of a trained scorecard.json; loaders (CLI, service) expand it with src/scorecard's expandScorecardSources. */
+  source?: string;
+  /** With `source`: CEL expression per model attribute when input names differ from the training columns. */
+  fields?: Record<string, string>;
   /**
    * 0-100 rating, 100 = lowest risk: linear in the score between the lowest and the highest total the bins allow
    * (or the given bounds), rounded to an integer.

@@ -1,0 +1,27 @@
+// Loan products the service offers. The price comes from the decision's price band; the product says which bands
+// it lends to and at what APR, the terms, fees, limits and servicing terms.
+import type { LoanProduct } from './offer.ts';
+
+export interface PricedProduct extends LoanProduct {
+  /** APR by the decision's price band; a decision with a band not listed gets no offer from this product. */
+  aprByPriceBand: Record<string, number>;
+  /** APR when the decision has no price band at all. */
+  defaultApr: number;
+}
+
+export const DEFAULT_PRODUCTS: readonly PricedProduct[] = [
+  {
+    productId: 'consumer-cash',
+    currency: 'CNY',
+    terms: [3, 6, 9, 12, 18, 24],
+    minAmount: 50_000,
+    maxAmount: 20_000_000,
+    method: 'annuity',
+    originationFeeRate: 0.01,
+    monthlyFeeRate: 0,
+    validityDays: 7,
+    servicing: { penaltyApr: 0.18, chargeOffDpd: 180, partialStreakAlert: 3, prepaymentFeeRate: 0 },
+    aprByPriceBand: { A: 0.108, B: 0.144, C: 0.18, D: 0.24, E: 0.3 },
+    defaultApr: 0.24,
+  },
+];
