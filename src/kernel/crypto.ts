@@ -2,6 +2,7 @@
 // and each ciphertext names its key id, so keys can rotate without re-encrypting old records at once.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MingjianError } from './errors.ts';
+import { randomBytesPooled } from './random-pool.ts';
 
 const PREFIX = 'enc:v1:';
 
@@ -52,7 +53,7 @@ export function createKeyRing(spec: string): KeyRing {
   return {
     currentKeyId: current.id,
     encrypt(plain: string): string {
-      const iv = randomBytes(12);
+      const iv = randomBytesPooled(12);
       const cipher = createCipheriv('aes-256-gcm', current.key, iv);
       const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
       return `${PREFIX}${current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${ct.toString('base64')}`;

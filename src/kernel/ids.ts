@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled as randomBytes } from './random-pool.ts';
 
 let lastMs = 0;
 let counter = 0;

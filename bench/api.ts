@@ -1,0 +1,181 @@
+// `npm run bench:api [-- --json] [--duration S] [--connections N] [--only sqlite|postgres]`
+// Starts the service as its own process (SQLite in a temporary file, then PostgreSQL in a temporary schema), drives it
+// over loopback with autocannon using consumer-loan decisions with unique idempotency keys, and reports decisions/s
+// and latency. Every counted decision is a 200 whose record was committed before the answer (group commit).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+interface AutocannonResult {
+  latency: { p50: number; p90: number; p99: number; average: number; max: number };
+  requests: { average: number; total: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    only: { type: 'string' },
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+});
+const ADMIN_KEY = `mj_bench_${Math.random().toString(36).slice(2)}_admin_key_000000`;
+const MASTER_KEY = `bench:${Buffer.alloc(32, 9).toString('base64')}`;
+const applications = readFileSync(join(root, 'examples/applications/consumer-loan.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const say = (msg: string) => {
+  if (!args.json) process.stderr.write(`${msg}\n`);
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function startService(databaseUrl: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      MINGJIAN_DATA_DIR: dataDir,
+      MINGJIAN_ADMIN_KEY: ADMIN_KEY,
+      MINGJIAN_MASTER_KEY: MASTER_KEY,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MAX: '100000000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error('the service exited during start');
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the service did not become ready');
+}
+
+async function decisionsCounted(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('mingjian_decisions_total{flow="consumer-loan"'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+async function drive(url: string, key: string, seconds: number, label: string): Promise<AutocannonResult> {
+  let n = 0;
+  return autocannon({
+    url,
+    connections: Number(args.connections),
+    duration: seconds,
+    pipelining: 1,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/decisions',
+        setupRequest: (req: { headers: Record<string, string>; body?: string }) => {
+          const i = n++;
+          const base = applications[i % applications.length]!;
+          req.headers = { ...req.headers, 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': `${label}-${process.pid}-${i}` };
+          req.body = JSON.stringify({ flow: 'consumer-loan', application: { ...base, applicationId: `B-${i}`, applicantId: `C-${i % 5000}` } });
+          return req;
+        },
+      },
+    ],
+  });
+}
+
+async function benchOne(dialect: 'sqlite' | 'postgres') {
+  const dir = mkdtempSync(join(tmpdir(), `mingjian-bench-${dialect}-`));
+  const schema = `bench_${process.pid}`;
+  const databaseUrl = dialect === 'sqlite' ? `sqlite:${join(dir, 'mingjian.db')}` : `${args['pg-url']}?schema=${schema}`;
+  say(`${dialect}: starting the service (${databaseUrl})`);
+  const { child, url } = await startService(databaseUrl, dir);
+  try {
+    const created = await fetch(`${url}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: { name: 'bench-lending-app', roles: ['service'] }, name: 'bench' }),
+    });
+    const { secret } = (await created.json()) as { secret: string };
+    say(`${dialect}: warm-up ${args.warmup}s`);
+    await drive(url, secret, Number(args.warmup), `${dialect}-warm`);
+    const before = await decisionsCounted(url);
+    say(`${dialect}: measuring ${args.duration}s with ${args.connections} connections`);
+    const r = await drive(url, secret, Number(args.duration), dialect);
+    const recorded = (await decisionsCounted(url)) - before;
+    if (r.non2xx || r.errors || r.timeouts) say(`${dialect}: WARNING ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+    return {
+      decisionsPerSecond: Math.round(r['2xx'] / r.duration),
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      maxMs: r.latency.max,
+      requests: r.requests.total,
+      ok: r['2xx'],
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      recorded,
+    };
+  } finally {
+    const stopped = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await stopped;
+    rmSync(dir, { recursive: true, force: true });
+    if (dialect === 'postgres') {
+      const client = new pg.Client({ connectionString: args['pg-url'] });
+      await client.connect();
+      await client.query(`drop schema if exists "${schema}" cascade`);
+      await client.end();
+    }
+  }
+}
+
+const results: Record<string, Awaited<ReturnType<typeof benchOne>>> = {};
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  if (args.only && args.only !== dialect) continue;
+  results[dialect] = await benchOne(dialect);
+}
+
+if (args.json) {
+  process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { decisionsPerSecond: v.decisionsPerSecond, p50Ms: v.p50Ms, p99Ms: v.p99Ms }])))}\n`);
+} else {
+  const rows = [['store', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'answered 200', 'recorded', 'non-2xx', 'errors']];
+  for (const [k, v] of Object.entries(results)) rows.push([k, String(v.decisionsPerSecond), String(v.p50Ms), String(v.p99Ms), String(v.maxMs), String(v.ok), String(v.recorded), String(v.non2xx), String(v.errors)]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(widths[i]!)).join('  ')}\n`);
+  process.stdout.write(`\nconsumer-loan decisions over loopback, ${args.connections} connections, ${args.duration}s after ${args.warmup}s warm-up; every 200 was committed before it was sent.\n`);
+  process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { decisionsPerSecond: v.decisionsPerSecond, p50Ms: v.p50Ms, p99Ms: v.p99Ms }])))}\n`);
+}

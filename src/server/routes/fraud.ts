@@ -1,0 +1,211 @@
+// Anti-fraud API: /v1/cases, /v1/rings, /v1/watchlists, /v1/graph. Investigators (and admins) work cases, rings,
+// watchlists and the graph; services with the `decide` permission feed decided applications into the graph.
+// Every change is audited by the fraud service in the same transaction as the change.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MingjianError } from '../../kernel/errors.ts';
+import { callerOf } from '../app.ts';
+import { errors } from '../schemas.ts';
+import type { Caller } from '../services/access.ts';
+import { FraudService, FRAUD_KEY_LABEL, type CaseAction } from '../../fraud/fraud-service.ts';
+import { CASE_SOURCES, DISPOSITIONS, PRIORITIES } from '../../fraud/cases.ts';
+import { KINDS, ROLES } from '../../fraud/identifiers.ts';
+import { STATUSES, type ApplicationStatus } from '../../fraud/application-identifiers.ts';
+
+const literals = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+const Text = (max = 2000) => Type.String({ minLength: 1, maxLength: max });
+const OptionalText = Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()]));
+
+const Identifiers = Type.Object({
+  phone: OptionalText, deviceId: OptionalText, ip: OptionalText, idNumber: OptionalText, bankCard: OptionalText,
+  email: OptionalText, address: OptionalText, employer: OptionalText,
+  contactPhones: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 }), Type.Null()])),
+}, { additionalProperties: false });
+
+const RecordBody = Type.Object({
+  applicationId: Text(128),
+  appliedAt: Type.String({ format: 'date-time' }),
+  status: Type.Optional(literals(STATUSES)),
+  identifiers: Identifiers,
+}, { additionalProperties: false });
+
+const OpenCaseBody = Type.Object({
+  source: literals(CASE_SOURCES),
+  sourceRef: Type.Optional(Type.String({ maxLength: 200 })),
+  title: Text(300),
+  priority: literals(PRIORITIES),
+  applicationIds: Type.Optional(Type.Array(Text(128), { maxItems: 1000 })),
+  ringId: Type.Optional(Text(64)),
+  assignee: Type.Optional(Text(100)),
+}, { additionalProperties: false });
+
+const WatchlistProposal = Type.Object({ list: Text(64), applicationId: Text(128), role: literals(ROLES) }, { additionalProperties: false });
+const CaseActionBody = Type.Union([
+  Type.Object({ action: Type.Literal('assign'), assignee: Text(100) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('start') }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('note'), text: Text(10_000) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('evidence'), kind: literals(['application', 'decision_trace', 'watchlist_hit', 'document']), ref: Text(200), data: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('snapshot'), applicationId: Text(128), hops: Type.Optional(Type.Integer({ minimum: 0, maximum: 4 })) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('link'), applicationIds: Type.Optional(Type.Array(Text(128), { maxItems: 1000 })), ringId: Type.Optional(Text(64)) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('priority'), priority: literals(PRIORITIES) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('resolve'), disposition: literals(DISPOSITIONS), summary: Text(10_000), escalatedTo: Type.Optional(Text(100)), watchlist: Type.Optional(Type.Array(WatchlistProposal, { maxItems: 100 })) }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('reopen'), reason: Text(2000) }, { additionalProperties: false }),
+]);
+
+const Entry = Type.Object({ value: Text(512), reason: Text(500), source: Text(200), expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])) }, { additionalProperties: false });
+
+const INVESTIGATORS = ['investigator', 'admin'] as const;
+
+function investigator(request: FastifyRequest): Caller {
+  const caller = callerOf(request);
+  if (!caller.roles.some((r) => (INVESTIGATORS as readonly string[]).includes(r))) {
+    throw new MingjianError('FORBIDDEN', `anti-fraud work needs the investigator role; role ${caller.roles.join(', ') || '(none)'} does not have it`);
+  }
+  return caller;
+}
+
+const actorOf = (c: Caller) => ({ userId: c.userId, keyId: c.keyId });
+
+export default async function fraudRoutes(app: FastifyInstance): Promise<void> {
+  // The service may be wired into app.services by the lead; until then this plugin owns one over the same store.
+  const fraud = (app.services as unknown as { fraud?: FraudService }).fraud
+    ?? await FraudService.open(app.services.store.db, { key: Buffer.from(app.services.keyRing.keyedHash(FRAUD_KEY_LABEL), 'hex') });
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  const tags = ['anti-fraud'];
+  const err = errors(400, 401, 403, 404, 409);
+
+  // ---- graph ----
+  app.post<{ Body: Static<typeof RecordBody> }>('/v1/graph/applications', {
+    config: { auth: 'decide' },
+    schema: { tags, summary: 'Add a decided application to the identity graph; returns the graph variables it saw before it', body: RecordBody, response: err },
+  }, async (request, reply) => {
+    const b = request.body;
+    const variables = await fraud.recordApplication({ applicationId: b.applicationId, appliedAt: b.appliedAt, identifiers: b.identifiers, ...(b.status ? { status: b.status as ApplicationStatus } : {}) });
+    return reply.code(201).send({ applicationId: b.applicationId, variables, watchlistHits: fraud.watchlistHits(b.identifiers) });
+  });
+
+  app.post<{ Body: { identifiers: Static<typeof Identifiers>; appliedAt?: string } }>('/v1/graph/variables', {
+    config: { auth: 'decide' },
+    schema: { tags, summary: 'Graph variables and watchlist hits for an application about to be decided (nothing is stored)', body: Type.Object({ identifiers: Identifiers, appliedAt: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false }), response: err },
+  }, async (request) => ({
+    variables: fraud.variablesFor(request.body.identifiers, request.body.appliedAt ? Date.parse(request.body.appliedAt) : undefined),
+    watchlistHits: fraud.watchlistHits(request.body.identifiers),
+  }));
+
+  app.get<{ Params: { applicationId: string }; Querystring: { hops: number; limit: number } }>('/v1/graph/:applicationId', {
+    schema: { tags, summary: 'Neighbourhood of an application up to N hops (identifiers as hashes)', params: Type.Object({ applicationId: Text(128) }), querystring: Type.Object({ hops: Type.Integer({ minimum: 0, maximum: 4, default: 2 }), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return fraud.neighbourhood(request.params.applicationId, request.query.hops, request.query.limit);
+  });
+
+  app.get<{ Params: { applicationId: string } }>('/v1/graph/:applicationId/backtrack', {
+    schema: { tags, summary: 'Everything an application touched, with dates, and the cases it is in', params: Type.Object({ applicationId: Text(128) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return fraud.backtrackApplication(request.params.applicationId);
+  });
+
+  app.post<{ Body: { kind: string; value: string } }>('/v1/graph/backtrack', {
+    schema: { tags, summary: 'Everything an identifier touched (the value travels in the body, is hashed, never stored)', body: Type.Object({ kind: literals(KINDS), value: Text(512) }, { additionalProperties: false }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return fraud.backtrackIdentifier(request.body.kind, request.body.value);
+  });
+
+  // ---- rings ----
+  app.get<{ Querystring: { limit: number } }>('/v1/rings', {
+    schema: { tags, summary: 'Rings of the last detection run, highest score first', querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return { items: await fraud.listRings(request.query.limit) };
+  });
+
+  app.post<{ Body: { minScore?: number; hubThreshold?: number } }>('/v1/rings/detect', {
+    schema: { tags, summary: 'Run ring detection now; rings above the case threshold open cases', body: Type.Optional(Type.Object({ minScore: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })), hubThreshold: Type.Optional(Type.Integer({ minimum: 2 })) }, { additionalProperties: false })), response: err },
+  }, async (request) => {
+    const caller = investigator(request);
+    const b = request.body ?? {};
+    const { rings, casesOpened } = await fraud.detect(actorOf(caller), { ...(b.minScore !== undefined ? { minScore: b.minScore } : {}), ...(b.hubThreshold !== undefined ? { hubThreshold: b.hubThreshold } : {}) });
+    return { rings: rings.map((r) => ({ id: r.id, score: r.score, members: r.members, links: r.links, factors: r.factors })), casesOpened };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/rings/:id', {
+    schema: { tags, summary: 'One ring: members, tying identifiers (hashes), score factors', params: Type.Object({ id: Text(64) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return fraud.getRing(request.params.id);
+  });
+
+  // ---- cases ----
+  app.get<{ Querystring: { assignee?: string; breached?: boolean; limit: number } }>('/v1/cases', {
+    schema: { tags, summary: 'Open cases, most urgent first, with their SLA clocks', querystring: Type.Object({ assignee: Type.Optional(Text(100)), breached: Type.Optional(Type.Boolean()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    const q = request.query;
+    return { items: await fraud.queue({ limit: q.limit, ...(q.assignee ? { assignee: q.assignee } : {}), ...(q.breached ? { breached: true } : {}) }) };
+  });
+
+  app.post<{ Body: Static<typeof OpenCaseBody> }>('/v1/cases', {
+    schema: { tags, summary: 'Open a case (manual report, review outcome, watchlist hit, ring, early warning)', body: OpenCaseBody, response: err },
+  }, async (request, reply) => {
+    const caller = investigator(request);
+    return reply.code(201).send(await fraud.openCase(actorOf(caller), request.body as Parameters<FraudService['openCase']>[1]));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/cases/:id', {
+    schema: { tags, summary: 'One case with notes, evidence, history and SLA status', params: Type.Object({ id: Text(100) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return fraud.getCase(request.params.id);
+  });
+
+  app.post<{ Params: { id: string }; Body: Static<typeof CaseActionBody> }>('/v1/cases/:id/actions', {
+    schema: { tags, summary: 'Act on a case: assign, start, note, evidence, snapshot, link, priority, resolve, reopen', params: Type.Object({ id: Text(100) }), body: CaseActionBody, response: err },
+  }, async (request) => {
+    const caller = investigator(request);
+    return fraud.act(actorOf(caller), request.params.id, request.body as CaseAction);
+  });
+
+  // ---- watchlists ----
+  app.get('/v1/watchlists', { schema: { tags, summary: 'Watchlists with entry counts', response: err } }, async (request) => {
+    investigator(request);
+    return { items: fraud.listWatchlists() };
+  });
+
+  app.post<{ Body: { name: string; kind: string; description?: string } }>('/v1/watchlists', {
+    schema: { tags, summary: 'Create a watchlist of one identifier kind', body: Type.Object({ name: Text(64), kind: literals(KINDS), description: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }), response: err },
+  }, async (request, reply) => {
+    const caller = investigator(request);
+    return reply.code(201).send(await fraud.createWatchlist(actorOf(caller), request.body));
+  });
+
+  app.get<{ Params: { name: string } }>('/v1/watchlists/:name', {
+    schema: { tags, summary: 'A watchlist and its entries (hashed keys, reasons, sources, expiry)', params: Type.Object({ name: Text(64) }), response: err },
+  }, async (request) => {
+    investigator(request);
+    return fraud.getWatchlist(request.params.name);
+  });
+
+  app.post<{ Params: { name: string }; Body: { entries: Static<typeof Entry>[] } }>('/v1/watchlists/:name/entries', {
+    schema: { tags, summary: 'Add entries (values are hashed on arrival and never stored)', params: Type.Object({ name: Text(64) }), body: Type.Object({ entries: Type.Array(Entry, { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), response: err },
+  }, async (request) => {
+    const caller = investigator(request);
+    return fraud.addWatchlistEntries(actorOf(caller), request.params.name, request.body.entries);
+  });
+
+  app.post<{ Params: { name: string }; Body: string }>('/v1/watchlists/:name/import', {
+    schema: { tags, summary: 'Bulk import from CSV (text/csv: value,reason,source[,expiresAt])', params: Type.Object({ name: Text(64) }), response: err },
+  }, async (request) => {
+    const caller = investigator(request);
+    if (typeof request.body !== 'string') throw new MingjianError('VALIDATION', 'send the CSV as text/csv', [{ path: 'body', message: 'expected CSV text' }]);
+    return fraud.importWatchlistCsv(actorOf(caller), request.params.name, request.body);
+  });
+
+  app.delete<{ Params: { name: string }; Body: { keys: string[] } }>('/v1/watchlists/:name/entries', {
+    schema: { tags, summary: 'Remove entries by key', params: Type.Object({ name: Text(64) }), body: Type.Object({ keys: Type.Array(Type.String({ pattern: '^[0-9a-f]{16}$' }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), response: err },
+  }, async (request) => {
+    const caller = investigator(request);
+    return fraud.removeWatchlistEntries(actorOf(caller), request.params.name, request.body.keys);
+  });
+}

@@ -1,0 +1,284 @@
+// Deciding, recording and reading decisions. A decision is answered only after its record committed (group commit);
+// an idempotency key maps to exactly one record, also under concurrent retries (in-flight map in this process, unique
+// constraint across processes and restarts).
+import type { Decision, Trace } from '../../engine/index.ts';
+import { canonicalJson, sha256Hex, type KeyRing } from '../../kernel/crypto.ts';
+import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
+import { newId } from '../../kernel/ids.ts';
+import { createCommitQueue, type CommitQueue } from '../../store/commit-queue.ts';
+import type { Store } from '../../store/database.ts';
+import { appendAuditNow } from '../../store/audit-store.ts';
+import * as decisions from '../../store/decisions-store.ts';
+import { requirePermission, type Caller } from './access.ts';
+import type { FlowRegistry } from './flow-registry.ts';
+import { diffJson, type DiffEntry } from './json-diff.ts';
+import { containsSealed, openSealed, sealPaths, sealTraceValues } from './pii.ts';
+import type { WatchlistLookup } from './watchlists.ts';
+
+export interface DecideRequest {
+  flow: string;
+  version?: string;
+  application: unknown;
+  idempotencyKey?: string;
+  trace?: boolean;
+}
+
+/** What a decision answers with (the same for the first answer and for every retry with its key). */
+export interface DecisionView {
+  id: string;
+  flow: string;
+  version: string;
+  decision: Decision['decision'];
+  reasons: string[];
+  reasonDetails: Decision['reasonDetails'];
+  outputs: Record<string, unknown>;
+  creditLine: number | null;
+  priceBand: string | null;
+  arms: Record<string, string>;
+  flags: string[];
+  idempotencyKey: string | null;
+  evaluatedAt: string;
+  createdAt: string;
+  trace?: unknown;
+}
+
+export interface DecisionRecordView extends DecisionView {
+  application: unknown;
+  variables: unknown;
+  timings: { evalMicros: number; totalMicros: number };
+  caller: { userId: string; keyId: string };
+  piiUnmasked: boolean;
+}
+
+export interface DecisionMetrics {
+  decided(flow: string, version: string, decision: string, seconds: number): void;
+  failed(flow: string, code: string): void;
+  batch(size: number, millis: number): void;
+}
+
+type StoredResult = Pick<Decision, 'decision' | 'reasons' | 'reasonDetails' | 'outputs' | 'creditLine' | 'priceBand' | 'arms' | 'flags' | 'outcomeNode'>;
+
+export interface DecisionService {
+  decide(caller: Caller, req: DecideRequest): Promise<DecisionView>;
+  get(caller: Caller, id: string, options: { unmask?: boolean }): Promise<DecisionRecordView>;
+  list(caller: Caller, q: Omit<decisions.DecisionQuery, 'beforeId'> & { cursor?: string }): Promise<{ items: Omit<DecisionView, 'reasonDetails' | 'evaluatedAt' | 'trace'>[]; nextCursor: string | null }>;
+  replay(caller: Caller, id: string): Promise<{ id: string; flow: string; version: string; identical: boolean; differences: DiffEntry[]; recorded: StoredResult; replayed: StoredResult }>;
+  /** Waits for every queued record to commit (graceful shutdown). */
+  drain(): Promise<void>;
+  /** Records waiting for or in their commit. */
+  readonly pendingCommits: number;
+}
+
+interface Settled {
+  requestHash: string;
+  view: DecisionView;
+}
+
+export function createDecisionService(
+  store: Pick<Store, 'db' | 'capabilities'>,
+  deps: { registry: FlowRegistry; keyRing: KeyRing; metrics: DecisionMetrics; commitDelayMs: number; commitBatchMax: number; storeTrace: 'always' | 'requested'; watchlists: WatchlistLookup },
+): DecisionService {
+  const { db, capabilities } = store;
+  const { registry, keyRing, metrics } = deps;
+  const inFlight = new Map<string, Promise<Settled>>();
+  const watchlist = (list: string, value: unknown) => deps.watchlists.has(list, value);
+  const queue: CommitQueue<decisions.DecisionRow, boolean> = createCommitQueue({
+    flush: (rows) => decisions.insertDecisionBatch(db, rows, capabilities.maxParameters),
+    delayMs: deps.commitDelayMs,
+    maxBatch: deps.commitBatchMax,
+    maxConcurrent: capabilities.concurrentTransactions ? 3 : 1,
+    onBatch: (size, ms) => metrics.batch(size, ms),
+  });
+
+  function viewOf(row: decisions.DecisionRow, withTrace: boolean): DecisionView {
+    const r = JSON.parse(row.result) as StoredResult;
+    const view: DecisionView = {
+      id: row.id,
+      flow: row.flow_id,
+      version: row.flow_version,
+      decision: r.decision,
+      reasons: r.reasons,
+      reasonDetails: r.reasonDetails,
+      outputs: r.outputs,
+      creditLine: r.creditLine,
+      priceBand: r.priceBand,
+      arms: r.arms,
+      flags: r.flags,
+      idempotencyKey: row.idempotency_key,
+      evaluatedAt: row.evaluated_at,
+      createdAt: row.created_at,
+    };
+    if (withTrace && row.trace !== null) view.trace = openSealed(JSON.parse(row.trace), keyRing, 'mask');
+    return view;
+  }
+
+  async function decideOnce(caller: Caller, req: DecideRequest, requestHash: string, started: number): Promise<Settled> {
+    const entry = registry.resolveCached(req.flow, req.version) ?? (await registry.resolve(req.flow, req.version));
+    const now = new Date();
+    const evaluatedAt = now.toISOString();
+    const wantTrace = req.trace === true || deps.storeTrace === 'always';
+    const t0 = performance.now();
+    const result = entry.compiled.evaluate(req.application, { trace: wantTrace, now: evaluatedAt, variables: true, watchlist });
+    const evalMicros = Math.round((performance.now() - t0) * 1000);
+    if (!result.ok) {
+      metrics.failed(req.flow, result.error.code);
+      const details: ErrorDetail[] = result.error.details.map((d) => ({ ...d, path: d.path ? `application.${d.path.replace(/^application\./, '')}` : 'application' }));
+      throw new MingjianError(result.error.code, result.error.message, details);
+    }
+    const piiPaths = entry.compiled.piiPaths;
+    const stored: StoredResult = {
+      decision: result.decision,
+      reasons: result.reasons,
+      reasonDetails: result.reasonDetails,
+      outputs: result.outputs,
+      creditLine: result.creditLine,
+      priceBand: result.priceBand,
+      arms: result.arms,
+      flags: result.flags,
+      outcomeNode: result.outcomeNode,
+    };
+    const sealedTrace: Trace | undefined = result.trace ? (sealTraceValues(result.trace, piiPaths, keyRing) as Trace) : undefined;
+    const row: decisions.DecisionRow = {
+      id: newId('dec', now.getTime()),
+      flow_id: entry.flowId,
+      flow_version: entry.version,
+      idempotency_key: req.idempotencyKey ?? null,
+      request_hash: requestHash,
+      decision: result.decision,
+      input: JSON.stringify(sealPaths(req.application, piiPaths, keyRing)),
+      result: JSON.stringify(stored),
+      variables: result.variables ? JSON.stringify(result.variables) : null,
+      trace: sealedTrace ? JSON.stringify(sealedTrace) : null,
+      evaluated_at: evaluatedAt,
+      created_at: evaluatedAt,
+      eval_micros: evalMicros,
+      total_micros: Math.round((performance.now() - started) * 1000),
+      caller_user_id: caller.userId,
+      caller_key_id: caller.keyId,
+    };
+    const inserted = await queue.push(row);
+    if (!inserted) {
+      // Another process (or an earlier life of this one) recorded this key first: answer with its record.
+      const existing = await decisions.findDecisionByKey(db, row.idempotency_key!);
+      if (!existing) throw new MingjianError('INTERNAL', 'idempotency conflict without a stored decision');
+      return { requestHash: existing.request_hash, view: viewOf(existing, req.trace === true) };
+    }
+    metrics.decided(entry.flowId, entry.version, result.decision, (performance.now() - started) / 1000);
+    const { outcomeNode: _outcomeNode, ...answer } = stored;
+    const view: DecisionView = { id: row.id, flow: row.flow_id, version: row.flow_version, ...answer, idempotencyKey: row.idempotency_key, evaluatedAt, createdAt: row.created_at };
+    if (req.trace === true && sealedTrace) view.trace = openSealed(sealedTrace, keyRing, 'mask');
+    return { requestHash, view };
+  }
+
+  function checkSameRequest(settled: Settled, requestHash: string, key: string): DecisionView {
+    if (settled.requestHash !== requestHash) {
+      throw new MingjianError('CONFLICT', `idempotency key '${key}' was already used for a different request`, [{ path: 'idempotencyKey', message: 'reuse a key only to retry the identical request' }]);
+    }
+    return settled.view;
+  }
+
+  return {
+    async decide(caller, req) {
+      requirePermission(caller, 'decide');
+      const started = performance.now();
+      const requestHash = sha256Hex(canonicalJson({ flow: req.flow, version: req.version ?? null, application: req.application }));
+      const key = req.idempotencyKey;
+      if (key === undefined) return (await decideOnce(caller, req, requestHash, started)).view;
+      const running = inFlight.get(key);
+      if (running) return checkSameRequest(await running, requestHash, key);
+      const promise = decideOnce(caller, req, requestHash, started);
+      inFlight.set(key, promise);
+      try {
+        return checkSameRequest(await promise, requestHash, key);
+      } finally {
+        inFlight.delete(key);
+      }
+    },
+
+    async get(caller, id, options) {
+      requirePermission(caller, 'decisions:read');
+      const row = await decisions.findDecision(db, id);
+      if (!row) throw new MingjianError('NOT_FOUND', `decision '${id}' not found`);
+      const input = JSON.parse(row.input) as unknown;
+      let mode: 'mask' | 'reveal' = 'mask';
+      if (options.unmask) {
+        requirePermission(caller, 'pii:read');
+        mode = 'reveal';
+        if (containsSealed(input) || (row.trace !== null && row.trace.includes('enc:v1:'))) {
+          await appendAuditNow(db, { actorUserId: caller.userId, actorKeyId: caller.keyId, action: 'decision.read-unmasked', objectKind: 'decision', objectId: id });
+        }
+      }
+      const view = viewOf(row, false);
+      return {
+        ...view,
+        application: openSealed(input, keyRing, mode),
+        variables: row.variables === null ? null : JSON.parse(row.variables),
+        trace: row.trace === null ? null : openSealed(JSON.parse(row.trace), keyRing, mode),
+        timings: { evalMicros: row.eval_micros, totalMicros: row.total_micros },
+        caller: { userId: row.caller_user_id, keyId: row.caller_key_id },
+        piiUnmasked: mode === 'reveal',
+      };
+    },
+
+    async list(caller, q) {
+      requirePermission(caller, 'decisions:read');
+      const rows = await decisions.listDecisions(db, { ...q, ...(q.cursor ? { beforeId: q.cursor } : {}), limit: q.limit + 1 });
+      const page = rows.slice(0, q.limit);
+      return {
+        items: page.map((row) => {
+          const r = JSON.parse(row.result) as StoredResult;
+          return {
+            id: row.id,
+            flow: row.flow_id,
+            version: row.flow_version,
+            decision: r.decision,
+            reasons: r.reasons,
+            outputs: r.outputs,
+            creditLine: r.creditLine,
+            priceBand: r.priceBand,
+            arms: r.arms,
+            flags: r.flags,
+            idempotencyKey: row.idempotency_key,
+            createdAt: row.created_at,
+          };
+        }),
+        nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
+      };
+    },
+
+    async replay(caller, id) {
+      requirePermission(caller, 'decisions:replay');
+      const row = await decisions.findDecision(db, id);
+      if (!row) throw new MingjianError('NOT_FOUND', `decision '${id}' not found`);
+      const entry = await registry.resolve(row.flow_id, row.flow_version);
+      const input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
+      const result = entry.compiled.evaluate(input, { now: row.evaluated_at, variables: true, watchlist });
+      const recorded = JSON.parse(row.result) as StoredResult;
+      if (!result.ok) {
+        return { id, flow: row.flow_id, version: row.flow_version, identical: false, differences: [{ path: '(result)', op: 'change', before: recorded.decision, after: result.error }], recorded, replayed: recorded };
+      }
+      const replayed: StoredResult = {
+        decision: result.decision,
+        reasons: result.reasons,
+        reasonDetails: result.reasonDetails,
+        outputs: result.outputs,
+        creditLine: result.creditLine,
+        priceBand: result.priceBand,
+        arms: result.arms,
+        flags: result.flags,
+        outcomeNode: result.outcomeNode,
+      };
+      // Compared through JSON, the form the record was stored in.
+      const differences = diffJson(JSON.parse(JSON.stringify(recorded)), JSON.parse(JSON.stringify(replayed)));
+      const recordedVars = row.variables === null ? undefined : JSON.parse(row.variables);
+      if (recordedVars !== undefined) differences.push(...diffJson(recordedVars, JSON.parse(JSON.stringify(result.variables ?? {})), 'variables'));
+      return { id, flow: row.flow_id, version: row.flow_version, identical: differences.length === 0, differences, recorded, replayed };
+    },
+
+    drain: () => queue.drain(),
+    get pendingCommits() {
+      return queue.pending;
+    },
+  };
+}
+

@@ -1,0 +1,95 @@
+// Group commit: concurrent writers hand their record to the queue and wait; the queue writes whatever has gathered in
+// one transaction (after `delayMs`, or at once when `maxBatch` records wait, or as soon as the previous commit ends)
+// and resolves each writer only after that transaction committed. One fsync then covers many decisions.
+
+export interface CommitQueueOptions<T, R> {
+  /** Writes the batch in one transaction and returns one result per item, in order. */
+  flush(items: T[]): Promise<R[]>;
+  delayMs: number;
+  maxBatch: number;
+  /** Transactions allowed at once (1 for a single-connection store; a few for a pool). */
+  maxConcurrent: number;
+  onBatch?(size: number, millis: number): void;
+}
+
+export interface CommitQueue<T, R> {
+  push(item: T): Promise<R>;
+  /** Resolves when everything pushed so far has been committed (or failed). */
+  drain(): Promise<void>;
+  readonly pending: number;
+}
+
+interface Waiting<T, R> {
+  item: T;
+  resolve(r: R): void;
+  reject(e: unknown): void;
+}
+
+export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): CommitQueue<T, R> {
+  let queue: Waiting<T, R>[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running = 0;
+  let idle: (() => void)[] = [];
+
+  function schedule(): void {
+    if (queue.length === 0 || running >= options.maxConcurrent) return;
+    if (queue.length >= options.maxBatch) {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      void flushOnce();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        void flushOnce();
+      }, options.delayMs);
+    }
+  }
+
+  async function flushOnce(): Promise<void> {
+    if (queue.length === 0 || running >= options.maxConcurrent) return;
+    const batch = queue.slice(0, options.maxBatch);
+    queue = queue.slice(batch.length);
+    running++;
+    const started = performance.now();
+    try {
+      const results = await options.flush(batch.map((w) => w.item));
+      options.onBatch?.(batch.length, performance.now() - started);
+      batch.forEach((w, i) => w.resolve(results[i] as R));
+    } catch (err) {
+      batch.forEach((w) => w.reject(err));
+    } finally {
+      running--;
+    }
+    // Whatever arrived while this batch was being written goes out now: the commit itself was the wait.
+    if (queue.length > 0) void flushOnce();
+    else if (running === 0) {
+      const waiters = idle;
+      idle = [];
+      waiters.forEach((f) => f());
+    }
+    schedule();
+  }
+
+  return {
+    push(item) {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        schedule();
+      });
+    },
+    drain() {
+      if (queue.length === 0 && running === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        idle.push(resolve);
+        if (timer) {
+          clearTimeout(timer);
+          timer = undefined;
+        }
+        void flushOnce();
+      });
+    },
+    get pending() {
+      return queue.length + running;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// Decision records: written in batches (group commit), read by id, idempotency key or filters.
+import type { Kysely } from 'kysely';
+import type { DecisionsTable, ServiceDatabase } from './schema.ts';
+
+export type DecisionRow = DecisionsTable;
+
+const COLUMNS = 16;
+
+/**
+ * Inserts the rows in one transaction. A row whose idempotency key is already stored is skipped (the caller then
+ * reads the stored one); returns, per row, whether it was inserted.
+ */
+export async function insertDecisionBatch(db: Kysely<ServiceDatabase>, rows: DecisionRow[], maxParameters: number): Promise<boolean[]> {
+  const perStatement = Math.max(1, Math.floor(maxParameters / COLUMNS));
+  const inserted = new Set<string>();
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const chunk = rows.slice(i, i + perStatement);
+      const ids = await trx
+        .insertInto('decisions')
+        .values(chunk)
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .execute();
+      for (const r of ids) inserted.add(r.id);
+    }
+  });
+  return rows.map((r) => inserted.has(r.id));
+}
+
+export async function findDecision(db: Kysely<ServiceDatabase>, id: string): Promise<DecisionRow | undefined> {
+  return db.selectFrom('decisions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findDecisionByKey(db: Kysely<ServiceDatabase>, idempotencyKey: string): Promise<DecisionRow | undefined> {
+  return db.selectFrom('decisions').selectAll().where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+}
+
+export interface DecisionQuery {
+  flow?: string;
+  decision?: string;
+  /** Inclusive ISO timestamp. */
+  from?: string;
+  /** Exclusive ISO timestamp. */
+  to?: string;
+  /** Newest first: only ids below this one. */
+  beforeId?: string;
+  limit: number;
+}
+
+export type DecisionSummaryRow = Pick<DecisionRow, 'id' | 'flow_id' | 'flow_version' | 'decision' | 'idempotency_key' | 'created_at' | 'result' | 'caller_user_id'>;
+
+export async function listDecisions(db: Kysely<ServiceDatabase>, q: DecisionQuery): Promise<DecisionSummaryRow[]> {
+  let query = db.selectFrom('decisions').select(['id', 'flow_id', 'flow_version', 'decision', 'idempotency_key', 'created_at', 'result', 'caller_user_id']).orderBy('id', 'desc').limit(q.limit);
+  if (q.flow) query = query.where('flow_id', '=', q.flow);
+  if (q.decision) query = query.where('decision', '=', q.decision);
+  if (q.from) query = query.where('created_at', '>=', q.from);
+  if (q.to) query = query.where('created_at', '<', q.to);
+  if (q.beforeId) query = query.where('id', '<', q.beforeId);
+  return query.execute();
+}
