@@ -1,6 +1,7 @@
 // Deterministic generator of a large flow estate for the compile benchmark: a shared catalog of derived variables
 // (the way a risk team's feature store grows) and many flows, each drawing some of those variables plus rule sets,
 // a decision table, a scorecard and an outcome. Same options, same catalog and flows, byte for byte.
+import { seededRandom } from '../src/kernel/seeded-random.ts';
 import type { FlowDefinition, InputField, NodeDefinition } from '../src/engine/index.ts';
 
 export interface FlowCatalogOptions {
@@ -22,16 +23,6 @@ export interface FlowCatalog {
   sampleApplication: Record<string, unknown>;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NUMBER_INPUTS = 80;
 const BOOLEAN_INPUTS = 20;
@@ -50,7 +41,7 @@ export function generateFlowCatalog(options: FlowCatalogOptions = {}): FlowCatal
   const variableCount = options.variables ?? 11_000;
   const minPerFlow = options.minVariablesPerFlow ?? 30;
   const maxPerFlow = options.maxVariablesPerFlow ?? 60;
-  const r = mulberry32(options.seed ?? 7);
+  const r = seededRandom(options.seed ?? 7);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 

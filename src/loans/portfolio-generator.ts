@@ -1,19 +1,10 @@
 // A synthetic portfolio for trying and benchmarking the nightly run offline. Deterministic for a seed: the
 // randomness is a seeded generator passed through, never Math.random.
+import { seededRandom } from '../kernel/seeded-random.ts';
 import { generateSchedule, type RepaymentMethod } from './schedule.ts';
 import type { PortfolioRow } from './portfolio.ts';
 
-/** mulberry32: small, fast, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 const TERMS = [3, 6, 6, 9, 12, 12, 12, 18, 24, 36];
 

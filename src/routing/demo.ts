@@ -1,19 +1,10 @@
 // Demo data for routing: 71 funding partners shaped like a Chinese facilitation platform's panel (national
 // joint-stock banks, consumer finance companies, city and rural commercial banks limited to their home provinces,
 // trusts and microloan companies) and batches of booked loans. Deterministic for a given seed.
+import { seededRandom } from '../kernel/seeded-random.ts';
 import { accepts, type Funder, type Rating, type RoutingLoan } from './model.ts';
 
-/** mulberry32: small, fast, good enough for demo data; the seed fully determines the output. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 // Province codes with population in millions (weights for where borrowers live).
 const PROVINCES: [string, string, number][] = [

@@ -1,6 +1,7 @@
 // Parsing of data text into a Table, of a split file into set labels, and the seeded stratified split. Pure: the
 // caller reads the file and passes its text.
 
+import { seededRandom } from '../kernel/seeded-random.ts';
 import { parse } from 'csv-parse/sync';
 import { MingjianError, type ErrorDetail } from '../kernel/errors.ts';
 import type { Table } from './types.ts';
@@ -102,17 +103,7 @@ export function parseSplit(split: Table, dataRows: number, file = 'split'): SetN
   return sets as SetName[];
 }
 
-/** Deterministic PRNG (mulberry32): the seed is the only source of randomness in training. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Stratified split: within bads and within goods, a seeded shuffle sends round(testShare * count) rows to test. */
 export function stratifiedSplit(y: Uint8Array, eligible: boolean[], testShare: number, seed: number): SetName[] {
