@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MingjianError } from '../kernel/errors.ts';
 
@@ -16,5 +17,14 @@ export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
     throw new MingjianError('USAGE', (err as Error).message);
+  }
+}
+
+/** Reads a file named on the command line; a missing or unreadable file is a VALIDATION error naming it. */
+export function readTextFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MingjianError('VALIDATION', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [{ file, message: 'cannot read file' }]);
   }
 }

@@ -1,9 +1,9 @@
 // `mingjian route`: routes a batch of loans to funding partners offline, from files, so any batch can be routed
 // and checked outside the service.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { MingjianError } from '../../kernel/errors.ts';
-import { parseCliArgs, type CliCommand } from '../command.ts';
+import { parseCliArgs, type CliCommand, readTextFile } from '../command.ts';
 import { assignmentRows, parseFundersJson, parseLoansCsv, routeBatch, type RoutingMethod } from '../../routing/index.ts';
 
 const usage = `Usage: mingjian route --loans LOANS.csv --funders FUNDERS.json --out ASSIGN.csv [options]
@@ -34,13 +34,6 @@ function positiveNumber(name: string, text: string | undefined, integer: boolean
   return v;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MingjianError('VALIDATION', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [{ file, message: 'cannot read file' }]);
-  }
-}
 
 export const command: CliCommand = {
   summary: 'Route a batch of loans to funding partners (LP/MIP with HiGHS, compared with serial routing)',
@@ -65,8 +58,8 @@ export const command: CliCommand = {
     const daysLeftInMonth = positiveNumber('days-left-in-month', values['days-left-in-month'], true);
     const timeLimit = positiveNumber('time-limit', values['time-limit'], false);
 
-    const loans = parseLoansCsv(readText(values.loans!), values.loans!);
-    const funders = parseFundersJson(readText(values.funders!), values.funders!);
+    const loans = parseLoansCsv(readTextFile(values.loans!), values.loans!);
+    const funders = parseFundersJson(readTextFile(values.funders!), values.funders!);
     const problem = { loans, funders, globalCeiling, daysLeftInMonth };
     const result = await routeBatch(problem, { method, timeLimit, clock: () => performance.now() });
 

@@ -1,7 +1,7 @@
 // `mingjian servicing`: the nightly servicing run, offline, over a generated portfolio or a portfolio file.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { MingjianError } from '../../kernel/errors.ts';
-import { parseCliArgs, type CliCommand } from '../command.ts';
+import { parseCliArgs, type CliCommand, readTextFile } from '../command.ts';
 import {
   COMPONENTS, formatDay, formatPortfolioCsv, generatePortfolioRows, parseDay, parsePortfolioCsv, portfolioFromRows, runNightlyBatch,
   validateAllocationOrder, type Component,
@@ -37,13 +37,6 @@ function intOption(name: string, text: string | undefined, fallback: number, min
   return v;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MingjianError('VALIDATION', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [{ file, message: 'cannot read file' }]);
-  }
-}
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseCliArgs(argv, {
@@ -68,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
   };
   const t0 = performance.now();
   const rows = values.loans
-    ? parsePortfolioCsv(readText(values.loans), values.loans)
+    ? parsePortfolioCsv(readTextFile(values.loans), values.loans)
     : generatePortfolioRows(intOption('generate', values.generate, 100_000, 1), day, intOption('seed', values.seed, 1));
   const portfolio = portfolioFromRows(rows, day, values.currency, terms);
   const loadSeconds = (performance.now() - t0) / 1000;
