@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EmbeddedVelocityStore } from './embedded-velocity-store.ts';
+import { compileVelocities } from './velocity-definition.ts';
+import type { VelocityEvent } from './velocity-event.ts';
+import { recountVelocity } from './velocity-window.ts';
+import pg from 'pg';
+import { openStore } from '../store/database.ts';
+import { up as createVelocityEvents } from '../store/migrations/0100_velocity_events.ts';
+import { openSqlite } from './test-support.ts';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 2, 1);
+
+const defs = compileVelocities([
+  { name: 'appsPerDevice1h', aggregate: 'count', groupBy: 'deviceId', window: '1h' },
+  { name: 'idsPerDevice24h', aggregate: 'distinctCount', field: 'idNumber', groupBy: 'deviceId', window: '24h' },
+  { name: 'amountPerDevice24h', aggregate: 'sum', field: 'amount', groupBy: 'deviceId', window: '24h', includeCurrent: false },
+  { name: 'deviceFirstSeen7d', aggregate: 'firstSeenAge', groupBy: 'deviceId', window: '7d' },
+]);
+
+/** A deterministic stream: 40 devices, events every 37 s with out-of-order jitter of up to 10 minutes. */
+function stream(count: number, start = T0): VelocityEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `ev-${start}-${i}`,
+    type: 'application',
+    time: start + i * 37_000 - ((i * 7919) % 600_000),
+    fields: { deviceId: `dev-${(i * 13) % 40}`, idNumber: `id-${(i * 31) % 97}`, amount: (i % 50) * 100 },
+  }));
+}
+
+describe('embedded velocity store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mingjian-velocity-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rebuilds its memory from SQLite after a restart, without loss', async () => {
+    const file = join(dir, 'restart.sqlite');
+    const events = stream(12000);
+    const probes = Array.from({ length: 40 }, (_, i): VelocityEvent => ({ id: `probe-${i}`, type: 'application', time: T0 + 12000 * 37_000 - i * 61_001, fields: { deviceId: `dev-${i}`, idNumber: 'id-new', amount: 1 } }));
+
+    let db = await openSqlite(file);
+    let store = await EmbeddedVelocityStore.open({ db, definitions: defs });
+    await store.ingest(events.slice(0, 1000));
+    for (const e of events.slice(1000, 1500)) await store.ingest([e]);
+    await store.ingest(events.slice(1500));
+    const before = probes.map((p) => store.readSync(p));
+    await store.close();
+    await db.destroy();
+
+    db = await openSqlite(file);
+    store = await EmbeddedVelocityStore.open({ db, definitions: defs });
+    const after = probes.map((p) => store.readSync(p));
+    expect(after).toEqual(before);
+    expect(after).toEqual(probes.map((p) => Object.fromEntries(defs.map((d) => [d.name, recountVelocity(d, events, p)]))));
+    expect(after.some((v) => (v.appsPerDevice1h ?? 0) > 1)).toBe(true);
+    await db.destroy();
+  });
+
+  it('persists to PostgreSQL as well, rebuilding in pages after a restart', async () => {
+    const base = process.env.MINGJIAN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `t_velocity_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const url = `${base}?schema=${schema}`;
+    const events = stream(6000);
+    const probes = Array.from({ length: 10 }, (_, i): VelocityEvent => ({ id: `probe-${i}`, type: 'application', time: T0 + 6000 * 37_000 - i * 300_001, fields: { deviceId: `dev-${i}`, idNumber: 'id-new', amount: 1 } }));
+    let store = await openStore(url);
+    try {
+      await createVelocityEvents(store.db);
+      const first = await EmbeddedVelocityStore.open({ db: store.db, definitions: defs });
+      await first.ingest(events);
+      await store.close();
+      store = await openStore(url);
+      const reopened = await EmbeddedVelocityStore.open({ db: store.db, definitions: defs });
+      expect(probes.map((p) => reopened.readSync(p))).toEqual(probes.map((p) => Object.fromEntries(defs.map((d) => [d.name, recountVelocity(d, events, p)]))));
+    } finally {
+      await store.close();
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop schema if exists "${schema}" cascade`);
+      await client.end();
+    }
+  });
+
+  it('writes concurrent ingests together, each told how many of its events were new', async () => {
+    const db = await openSqlite();
+    const store = await EmbeddedVelocityStore.open({ db, definitions: defs });
+    const events = stream(50);
+    const results = await Promise.all([...events.map((e) => store.ingest([e])), store.ingest([events[0]!, events[1]!])]);
+    expect(results.slice(0, 50)).toEqual(Array(50).fill(1));
+    expect(results[50]).toBe(0);
+    const rows = await db.selectFrom('velocity_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    expect(Number(rows!.n)).toBe(50);
+    const probe: VelocityEvent = { id: 'p', type: 'application', time: events[49]!.time + 1, fields: { deviceId: events[49]!.fields.deviceId as string } };
+    expect(store.readSync(probe)).toEqual(Object.fromEntries(defs.map((d) => [d.name, recountVelocity(d, events, probe)])));
+    await db.destroy();
+  });
+
+  it('keeps a short window exact at the oldest read the lateness allows, while its buckets expire early', async () => {
+    const db = await openSqlite();
+    const both = compileVelocities([
+      { name: 'ids5m', aggregate: 'distinctCount', field: 'idNumber', groupBy: 'deviceId', window: '5m', includeCurrent: false },
+      { name: 'ids24h', aggregate: 'distinctCount', field: 'idNumber', groupBy: 'deviceId', window: '24h', includeCurrent: false },
+      { name: 'sum5m', aggregate: 'sum', field: 'amount', groupBy: 'deviceId', window: '5m', includeCurrent: false },
+    ]);
+    const store = await EmbeddedVelocityStore.open({ db, definitions: both, maxLatenessMs: MIN, hotKeyEvents: 4 });
+    // One event every 7 s for 20 minutes on one device: the key is hot, so reads go through the buckets.
+    const events = Array.from({ length: 172 }, (_, i): VelocityEvent => ({ id: `h${i}`, type: 'application', time: T0 + i * 7000, fields: { deviceId: 'd', idNumber: `id${i}`, amount: i } }));
+    for (const e of events) await store.ingest([e]);
+    const newest = events[events.length - 1]!.time;
+    for (let at = newest - MIN; at <= newest + 6 * MIN; at += 1234) {
+      const probe: VelocityEvent = { id: 'q', type: 'application', time: at, fields: { deviceId: 'd' } };
+      expect(store.readSync(probe)).toEqual(Object.fromEntries(both.map((d) => [d.name, recountVelocity(d, events, probe)])));
+    }
+    await db.destroy();
+  });
+
+  it('drops expired buckets so memory follows the live window, and still answers exactly', async () => {
+    const db = await openSqlite();
+    const short = compileVelocities([{ name: 'apps1m', aggregate: 'count', groupBy: 'deviceId', window: '1m' }]);
+    const store = await EmbeddedVelocityStore.open({ db, definitions: short, maxLatenessMs: MIN, persistedRetentionMs: 10 * MIN });
+    // 5000 distinct devices, one event each, one per second: only the last ~2 minutes (window + lateness) stay.
+    const events = Array.from({ length: 5000 }, (_, i): VelocityEvent => ({ id: `x${i}`, type: 'application', time: T0 + i * 1000, fields: { deviceId: `d${i}` } }));
+    for (let i = 0; i < events.length; i += 100) await store.ingest(events.slice(i, i + 100));
+    expect(store.keyCount()).toBeLessThan(5000 / 2);
+    const last = events[events.length - 1]!;
+    for (const probe of [last, events[events.length - 30]!, { ...last, id: 'new', time: last.time + 59_999 }]) {
+      expect(store.readSync({ ...probe, id: 'q' })).toEqual({ apps1m: recountVelocity(short[0]!, events, { ...probe, id: 'q' }) });
+    }
+    expect(await store.prunePersisted()).toBeGreaterThan(4000);
+    await db.destroy();
+  });
+});

@@ -1,0 +1,24 @@
+// One interface, two stores (embedded and Redis) that must give the same answers as recountVelocity.
+
+import type { VelocityValue } from './velocity-definition.ts';
+import type { VelocityEvent } from './velocity-event.ts';
+
+export interface VelocityStore {
+  readonly kind: 'embedded' | 'redis';
+  /**
+   * Records events, idempotent by event id. Events may arrive out of order; one older than the store's retention
+   * (longest window + allowed lateness behind the newest event) can no longer change any answer and is dropped.
+   * Returns how many events were new.
+   */
+  ingest(events: readonly VelocityEvent[]): Promise<number>;
+  /**
+   * Values of the velocity variables for the event being decided, read at its time and grouped by its own keys; the
+   * event itself counts when its definition says `includeCurrent`. Read before the decision, ingest after it.
+   * `names` restricts the read to some definitions (default all).
+   */
+  read(event: VelocityEvent, names?: readonly string[]): Promise<Record<string, VelocityValue>>;
+  close(): Promise<void>;
+}
+
+/** Default tolerance for late events: answers are exact for reads no older than this behind the newest event. */
+export const DEFAULT_MAX_LATENESS_MS = 3_600_000;
