@@ -452,6 +452,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
       for (const r of rows) {
         this.apply({ id: r.id, type: r.type, time: Number(r.occurred_at), fields: JSON.parse(r.fields) as Record<string, unknown> });
       }
+      this.expireAll();
       if (rows.length < REBUILD_PAGE) return;
       const last: VelocityEventsTable = rows[rows.length - 1]!;
       after = { t: Number(last.occurred_at), id: last.id };
@@ -507,6 +508,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
         this.apply(e);
         isNew.add(e);
       }
+      this.expireAll();
     }
     return isNew;
   }
@@ -527,6 +529,10 @@ export class EmbeddedVelocityStore implements VelocityStore {
         if (after !== before) held = space.store(key, held, stream.slot, after);
       }
     }
+  }
+
+  /** Drops what every stream's retention has passed; once per batch rather than per event (add trims its own key). */
+  private expireAll(): void {
     for (const { stream } of this.streams) stream.expire(this.watermark);
   }
 
