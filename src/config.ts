@@ -33,6 +33,10 @@ export const ConfigSchema = Type.Object({
   flowCacheTtlMs: Type.Integer({ minimum: 0, default: 1000, description: 'FLOW_CACHE_TTL_MS' }),
   pgPoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'PG_POOL_SIZE' }),
   metricsPublic: Type.Boolean({ default: true, description: 'METRICS_PUBLIC' }),
+  /** Variables catalog and external sources used by the decision path (velocity, bureau, ID check); default: the example consumer-loan file. */
+  variablesFile: Type.Optional(Type.String({ minLength: 1, description: 'VARIABLES_FILE' })),
+  /** On the first start of an empty database, decide a deterministic demo portfolio through the decision service. */
+  demoData: Type.Boolean({ default: true, description: 'MINGJIAN_DEMO_DATA' }),
 });
 
 export type Config = Readonly<Static<typeof ConfigSchema>>;

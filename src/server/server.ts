@@ -1,5 +1,9 @@
 // Starting and stopping the service: store, migrations, keys, seed, listener, graceful shutdown.
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { FraudService, FRAUD_KEY_LABEL } from '../fraud/fraud-service.ts';
+import { openVariablesRuntime, type VariablesRuntime } from '../variables/variables-runtime.ts';
 import type { Config } from '../config.ts';
 import { migrateToLatest } from '../store/migrator.ts';
 import { openStore } from '../store/database.ts';
@@ -7,7 +11,7 @@ import { buildApp } from './app.ts';
 import { createLogger } from './logger.ts';
 import { loadKeyRing } from './master-key.ts';
 import { createMetrics } from './metrics.ts';
-import { seedFlows } from './seed.ts';
+import { seedDemoPortfolio, seedFlows, seedWatchlists } from './seed.ts';
 import { createServices, type Services } from './services/index.ts';
 
 export interface RunningServer {
@@ -31,23 +35,55 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const store = await openStore(config.databaseUrl, { poolSize: config.pgPoolSize });
   let services: Services;
   let app: FastifyInstance;
+  let variables: VariablesRuntime | undefined;
+  let redis: Redis | undefined;
   try {
     const applied = await migrateToLatest(store.db, { schema: store.capabilities.schema });
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
     const keyRing = loadKeyRing(config, store.capabilities, (msg) => log.warn(msg));
-    services = createServices(config, store, keyRing, createMetrics(), { warn: (msg) => log.warn(msg) });
+    // The external sources are called over HTTP, the simulated ones at this service's own address: know the port
+    // before listening (a free one is picked now when PORT is 0).
+    const listenPort = config.port === 0 ? await freePort(config.host) : config.port;
+    const selfBaseUrl = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${listenPort}`;
+    // REDIS_URL set: velocity counts live in Redis, shared by every instance (keyed by the hashed database URL,
+    // since instances sharing counts share the database); otherwise in the embedded store over the database.
+    redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+    variables = await openVariablesRuntime({
+      db: store.db,
+      ...(redis ? { redis, redisPrefix: `mingjian:velocity:${keyRing.keyedHash(config.databaseUrl).slice(0, 16)}:` } : {}),
+      ...(config.variablesFile ? { configFile: config.variablesFile } : {}),
+      // `{{secret.NAME}}` headers of real providers are read from the environment once, here.
+      env: process.env,
+      selfBaseUrl,
+      hashKey: Buffer.from(keyRing.keyedHash('mingjian:velocity-key:v1'), 'hex'),
+    });
+    const fraud = await FraudService.open(store.db, { key: Buffer.from(keyRing.keyedHash(FRAUD_KEY_LABEL), 'hex') });
+    services = createServices(config, store, keyRing, createMetrics(), { warn: (msg) => log.warn(msg), variables, fraud });
     const { generatedSecret } = await services.access.ensureAdmin(config.adminKey);
     if (generatedSecret) {
       (options.printAdminKey ?? ((s) => process.stdout.write(`\nAdmin API key (shown only this once; store it safely):\n\n  ${s}\n\nUse it as: Authorization: Bearer ${s}\n\n`)))(generatedSecret);
     }
     let ready = false;
     app = await buildApp(config, { services, isReady: () => ready, logger: log });
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: listenPort, host: config.host });
     const seeded = await seedFlows(services.governance, config.seedFlowsDir);
     for (const s of seeded.loaded) if (s.created) log.info({ flow: s.flow, version: s.version, file: s.file }, 'seeded flow');
     for (const f of seeded.failed) log.error({ file: f.file }, `seed flow failed: ${f.message}`);
+    // Conveniences, not the service: a failure is logged and the service starts anyway.
+    try {
+      const lists = await seedWatchlists(fraud, services.flows, seeded.loaded);
+      if (lists.length) log.info({ watchlists: lists }, 'created the watchlists the seeded flows use');
+      if (config.demoData) {
+        const demo = await seedDemoPortfolio(services);
+        if (demo) log.info(demo, `demo portfolio: ${demo.decisions} consumer-loan decisions over ${demo.days} days (${demo.approved} approved, ${demo.declined} declined, ${demo.review} review), ${demo.rings} ring(s) detected, ${demo.cases} open case(s), ${demo.millis} ms; MINGJIAN_DEMO_DATA=false skips it`);
+      }
+    } catch (err) {
+      log.error({ err }, 'seeding watchlists or the demo portfolio failed');
+    }
     ready = true;
   } catch (err) {
+    await variables?.close().catch(() => undefined);
+    redis?.disconnect();
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -68,6 +104,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         clearInterval(sweep);
       }
       await services.decisions.drain();
+      await variables?.close();
+      redis?.disconnect();
       await store.close();
     })());
 
@@ -86,4 +124,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     process.once('SIGINT', () => onSignal('SIGINT'));
   }
   return { app, services, url, port, close };
+}
+
+/** A port free on `host` right now (the listener binds it a moment later). */
+async function freePort(host: string): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, host, () => resolve());
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

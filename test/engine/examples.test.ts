@@ -23,6 +23,6 @@ describe('example flows', () => {
     expect(ring).toMatchObject({ decision: 'DECLINE', reasons: ['FR04', 'FR05'], outcomeNode: 'fraudDecline' });
     const blocked = flow.evaluate({ ...apps[0], deviceId: 'dev-blocked' }, opts);
     expect(blocked).toMatchObject({ ok: true, decision: 'DECLINE', reasons: ['FR01'] });
-    expect(flow.piiPaths).toEqual(['fullName', 'idNumber', 'phone']);
+    expect(flow.piiPaths).toEqual(['fullName', 'idNumber', 'phone', 'bankCard', 'email', 'contactPhones']);
   });
 });

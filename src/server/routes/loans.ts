@@ -3,17 +3,12 @@
 // are YYYY-MM-DD value dates (today when omitted).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { MingjianError } from '../../kernel/errors.ts';
-import { newId } from '../../kernel/ids.ts';
-import { flowEarlyWarningRule } from '../../loans/early-warning-flow.ts';
-import { createLoanService } from '../../loans/loan-service.ts';
-import { findDecision } from '../../store/decisions-store.ts';
-import { createLoanStore } from '../../store/loans-store.ts';
 import { callerOf } from '../app.ts';
+import { createFundingService } from '../services/funding.ts';
+import { createServiceLoans } from '../services/loans.ts';
 import { errors } from '../schemas.ts';
 
-/** Id of the governed flow holding the analysts' early-warning rules over servicing events. */
-export const EARLY_WARNING_FLOW = 'servicing-early-warning';
+export { EARLY_WARNING_FLOW } from '../services/loans.ts';
 
 const DateString = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD value date; today when omitted' });
 const Amount = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units' });
@@ -30,7 +25,10 @@ const OfferBody = Type.Object({
   date: Type.Optional(DateString),
 }, { additionalProperties: false });
 const DateBody = Type.Union([Type.Object({ date: Type.Optional(DateString) }, { additionalProperties: false }), Type.Null()]);
-const RouteBody = Type.Object({ funderId: Type.String({ minLength: 1, maxLength: 100 }), date: Type.Optional(DateString) }, { additionalProperties: false });
+const RouteBody = Type.Union([Type.Object({
+  funderId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'assign by hand (operators); without it the loan is routed at once against the remaining quotas' })),
+  date: Type.Optional(DateString),
+}, { additionalProperties: false }), Type.Null()]);
 const PaymentBody = Type.Object({ amount: Amount, date: Type.Optional(DateString) }, { additionalProperties: false });
 const ReversalBody = Type.Object({ txId: Type.String({ minLength: 1, maxLength: 120 }), reason: Type.String({ minLength: 1, maxLength: 1000 }), date: Type.Optional(DateString) }, { additionalProperties: false });
 const ReliefBody = Type.Object({
@@ -46,27 +44,8 @@ const RunBody = Type.Union([Type.Object({
 const DecideBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })), date: Type.Optional(DateString) }, { additionalProperties: false }), Type.Null()]);
 
 export default async function loanRoutes(app: FastifyInstance): Promise<void> {
-  const db = app.services.store.db;
-  const loans = createLoanService({
-    store: createLoanStore(app.services.store),
-    async findDecision(id) {
-      const row = await findDecision(db, id);
-      if (!row) return undefined;
-      const result = JSON.parse(row.result) as { creditLine?: number | null; priceBand?: string | null };
-      return { decisionId: row.id, applicationId: row.idempotency_key ?? row.id, decision: row.decision, creditLine: result.creditLine ?? null, priceBand: result.priceBand ?? null };
-    },
-    // An active flow with this id adds analyst-written early-warning rules to the built-in ones.
-    async extraRules() {
-      try {
-        return [flowEarlyWarningRule((await app.services.flows.resolve(EARLY_WARNING_FLOW)).compiled)];
-      } catch (err) {
-        if (err instanceof MingjianError && err.code === 'NOT_FOUND') return [];
-        throw err;
-      }
-    },
-    today: () => Math.floor(Date.now() / 86_400_000),
-    newId: (prefix) => newId(prefix),
-  });
+  const loans = createServiceLoans(app.services);
+  const funding = createFundingService(app.services.store, { loans });
   const tags = ['loans'];
   // Until loans get permissions of their own: servicing operations need `decide` (service, operator), relief
   // decisions `objects:approve` (approver), reads `decisions:read`.
@@ -96,8 +75,13 @@ export default async function loanRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: Static<typeof LoanParams> }>('/v1/loans/:loanId/transactions', { ...read, schema: { tags, summary: "The loan's ledger transactions, oldest first", params: LoanParams, response: { 200: Type.Object({ items: Type.Array(Open('A transaction')) }), ...errors(401, 403, 404) } } },
     async (request) => ({ items: await loans.listTransactions(request.params.loanId) }));
 
-  app.post<{ Params: Static<typeof LoanParams>; Body: Static<typeof RouteBody> }>('/v1/loans/:loanId/route', { ...operate, schema: { tags, summary: 'Assign the booked loan to a funder', params: LoanParams, body: RouteBody, response: { 200: Open('The loan'), ...errors(400, 401, 403, 404, 409) } } },
-    async (request) => loans.route(actor(request), request.params.loanId, request.body.funderId, request.body.date));
+  app.post<{ Params: Static<typeof LoanParams>; Body: Static<typeof RouteBody> }>('/v1/loans/:loanId/route', { ...operate, schema: { tags, summary: 'Assign the booked loan to a funder: the one given, or online routing against the remaining quotas', params: LoanParams, body: RouteBody, response: { 200: Open('The loan'), ...errors(400, 401, 403, 404, 409) } } },
+    async (request) => {
+      const body = request.body ?? {};
+      if (body.funderId !== undefined) return funding.routeByHand(callerOf(request), request.params.loanId, body.funderId, body.date);
+      const routed = await funding.routeOne(callerOf(request), request.params.loanId, body.date);
+      return { ...(routed.loan as object), routing: { mode: 'online', funderId: routed.funderId, margin: routed.margin } };
+    });
 
   app.post<{ Params: Static<typeof LoanParams>; Body: Static<typeof DateBody> }>('/v1/loans/:loanId/disburse', { ...operate, schema: { tags, summary: 'Pay out a routed loan; the schedule starts on this day', params: LoanParams, body: DateBody, response: { 200: Open('The loan'), ...errors(400, 401, 403, 404, 409) } } },
     async (request) => loans.disburse(actor(request), request.params.loanId, request.body?.date));

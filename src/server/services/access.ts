@@ -21,7 +21,12 @@ export type Permission =
   | 'objects:approve'
   | 'objects:activate'
   | 'access:manage'
-  | 'audit:read';
+  | 'audit:read'
+  | 'models:train'
+  | 'models:read'
+  | 'models:score'
+  | 'funding:read'
+  | 'funding:route';
 
 /** The one table of which role holds which permission. */
 export const PERMISSIONS: Record<Permission, readonly Role[]> = {
@@ -35,6 +40,11 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'objects:activate': ['admin', 'approver'],
   'access:manage': ['admin'],
   'audit:read': ['admin', 'auditor'],
+  'models:train': ['admin', 'analyst'],
+  'models:read': ['admin', 'analyst', 'approver', 'auditor'],
+  'models:score': ['service', 'admin', 'analyst', 'operator'],
+  'funding:read': ['admin', 'analyst', 'operator', 'auditor'],
+  'funding:route': ['admin', 'operator', 'service'],
 };
 
 export interface Caller {

@@ -14,6 +14,7 @@ import type { FlowRegistry } from './flow-registry.ts';
 import { diffJson, type DiffEntry } from './json-diff.ts';
 import { containsSealed, openSealed, sealPaths, sealTraceValues } from './pii.ts';
 import type { WatchlistLookup } from './watchlists.ts';
+import type { DecisionEnrichment } from './decision-enrichment.ts';
 
 export interface DecideRequest {
   flow: string;
@@ -21,6 +22,8 @@ export interface DecideRequest {
   application: unknown;
   idempotencyKey?: string;
   trace?: boolean;
+  /** Decision time (ISO). Only for system callers deciding a simulated past (the demo seed); the API never sets it. */
+  at?: string;
 }
 
 /** What a decision answers with (the same for the first answer and for every retry with its key). */
@@ -69,6 +72,12 @@ export interface DecisionService {
   readonly pendingCommits: number;
 }
 
+/**
+ * Key of the stored input under which a decision keeps the watchlist answers its flow got (keyed hashes of the values
+ * found, per list), so that replay answers `inWatchlist()` as it was answered then, whatever the lists hold now.
+ */
+export const WATCHLIST_ANSWERS_KEY = '$watchlistHits';
+
 interface Settled {
   requestHash: string;
   view: DecisionView;
@@ -76,12 +85,13 @@ interface Settled {
 
 export function createDecisionService(
   store: Pick<Store, 'db' | 'capabilities'>,
-  deps: { registry: FlowRegistry; keyRing: KeyRing; metrics: DecisionMetrics; commitDelayMs: number; commitBatchMax: number; storeTrace: 'always' | 'requested'; watchlists: WatchlistLookup },
+  deps: { registry: FlowRegistry; keyRing: KeyRing; metrics: DecisionMetrics; commitDelayMs: number; commitBatchMax: number; storeTrace: 'always' | 'requested'; watchlists: WatchlistLookup; enrichment?: DecisionEnrichment },
 ): DecisionService {
   const { db, capabilities } = store;
   const { registry, keyRing, metrics } = deps;
   const inFlight = new Map<string, Promise<Settled>>();
   const watchlist = (list: string, value: unknown) => deps.watchlists.has(list, value);
+  const answerKey = (list: string, value: unknown) => keyRing.keyedHash(`watchlist-answer:${list}:${JSON.stringify(value ?? null)}`).slice(0, 32);
   const queue: CommitQueue<decisions.DecisionRow, boolean> = createCommitQueue({
     flush: (rows) => decisions.insertDecisionBatch(db, rows, capabilities.maxParameters),
     delayMs: deps.commitDelayMs,
@@ -114,11 +124,38 @@ export function createDecisionService(
 
   async function decideOnce(caller: Caller, req: DecideRequest, requestHash: string, started: number): Promise<Settled> {
     const entry = registry.resolveCached(req.flow, req.version) ?? (await registry.resolve(req.flow, req.version));
-    const now = new Date();
+    const now = req.at === undefined ? new Date() : new Date(req.at);
     const evaluatedAt = now.toISOString();
+    const id = newId('dec', now.getTime());
     const wantTrace = req.trace === true || deps.storeTrace === 'always';
+    const plan = deps.enrichment?.plan(entry.compiled, entry.flowId, entry.version);
+    const application = req.application;
+    let input = application;
+    if (plan && !plan.empty && application !== null && typeof application === 'object' && !Array.isArray(application)) {
+      if (req.idempotencyKey !== undefined && plan.sources.length) {
+        // A retry of a recorded decision answers from its record without paying for the external calls again.
+        const existing = await decisions.findDecisionByKey(db, req.idempotencyKey);
+        if (existing) return { requestHash: existing.request_hash, view: viewOf(existing, req.trace === true) };
+      }
+      const enriched = await deps.enrichment!.enrich(plan, application as Record<string, unknown>, { id, time: now.getTime() });
+      // The record keeps the enriched input: replay re-evaluates it and calls no source again.
+      input = { ...(application as Record<string, unknown>), ...enriched.values };
+    }
+    // Flows calling inWatchlist() keep its answers in the record (hits only: everything else was a miss).
+    const hits: Record<string, string[]> | undefined = entry.compiled.dependencies.watchlists.length ? {} : undefined;
+    const lookup = hits
+      ? (list: string, value: unknown) => {
+        const found = deps.watchlists.has(list, value);
+        if (found) {
+          const k = answerKey(list, value);
+          const seen = (hits[list] ??= []);
+          if (!seen.includes(k)) seen.push(k);
+        }
+        return found;
+      }
+      : watchlist;
     const t0 = performance.now();
-    const result = entry.compiled.evaluate(req.application, { trace: wantTrace, now: evaluatedAt, variables: true, watchlist });
+    const result = entry.compiled.evaluate(input, { trace: wantTrace, now: evaluatedAt, variables: true, watchlist: lookup });
     const evalMicros = Math.round((performance.now() - t0) * 1000);
     if (!result.ok) {
       metrics.failed(req.flow, result.error.code);
@@ -139,13 +176,13 @@ export function createDecisionService(
     };
     const sealedTrace: Trace | undefined = result.trace ? (sealTraceValues(result.trace, piiPaths, keyRing) as Trace) : undefined;
     const row: decisions.DecisionRow = {
-      id: newId('dec', now.getTime()),
+      id,
       flow_id: entry.flowId,
       flow_version: entry.version,
       idempotency_key: req.idempotencyKey ?? null,
       request_hash: requestHash,
       decision: result.decision,
-      input: JSON.stringify(sealPaths(req.application, piiPaths, keyRing)),
+      input: JSON.stringify(sealPaths(hits && input !== null && typeof input === 'object' && !Array.isArray(input) ? { ...input, [WATCHLIST_ANSWERS_KEY]: hits } : input, piiPaths, keyRing)),
       result: JSON.stringify(stored),
       variables: result.variables ? JSON.stringify(result.variables) : null,
       trace: sealedTrace ? JSON.stringify(sealedTrace) : null,
@@ -162,6 +199,9 @@ export function createDecisionService(
       const existing = await decisions.findDecisionByKey(db, row.idempotency_key!);
       if (!existing) throw new MingjianError('INTERNAL', 'idempotency conflict without a stored decision');
       return { requestHash: existing.request_hash, view: viewOf(existing, req.trace === true) };
+    }
+    if (plan && !plan.empty) {
+      await deps.enrichment!.afterCommit(plan, application as Record<string, unknown>, { decisionId: id, flow: entry.flowId, time: now.getTime(), outcome: result.decision, reasons: result.reasons, actor: { userId: caller.userId, keyId: caller.keyId } });
     }
     metrics.decided(entry.flowId, entry.version, result.decision, (performance.now() - started) / 1000);
     const { outcomeNode: _outcomeNode, ...answer } = stored;
@@ -251,8 +291,15 @@ export function createDecisionService(
       const row = await decisions.findDecision(db, id);
       if (!row) throw new MingjianError('NOT_FOUND', `decision '${id}' not found`);
       const entry = await registry.resolve(row.flow_id, row.flow_version);
-      const input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
-      const result = entry.compiled.evaluate(input, { now: row.evaluated_at, variables: true, watchlist });
+      let input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
+      let replayWatchlist = watchlist;
+      if (input !== null && typeof input === 'object' && WATCHLIST_ANSWERS_KEY in input) {
+        const { [WATCHLIST_ANSWERS_KEY]: recordedHits, ...application } = input as Record<string, unknown>;
+        const answers = (recordedHits ?? {}) as Record<string, string[]>;
+        replayWatchlist = (list, value) => answers[list]?.includes(answerKey(list, value)) ?? false;
+        input = application;
+      }
+      const result = entry.compiled.evaluate(input, { now: row.evaluated_at, variables: true, watchlist: replayWatchlist });
       const recorded = JSON.parse(row.result) as StoredResult;
       if (!result.ok) {
         return { id, flow: row.flow_id, version: row.flow_version, identical: false, differences: [{ path: '(result)', op: 'change', before: recorded.decision, after: result.error }], recorded, replayed: recorded };

@@ -7,6 +7,7 @@ import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import type { Store } from '../../store/database.ts';
 import * as gov from '../../store/governance-store.ts';
 import type { GovernedKind, ParsedObject } from './governance.ts';
+import { expandModelSources } from './model-sources.ts';
 
 export interface FlowEntry {
   flowId: string;
@@ -21,6 +22,8 @@ export interface FlowRegistry {
   /** Compiled entry if it is already cached and fresh (the hot path avoids a promise). */
   resolveCached(flowId: string, version?: string): FlowEntry | undefined;
   invalidate(flowId: string): void;
+  /** Drops compiled flows that follow this model's active version (called when a model version is activated). */
+  invalidateModel(modelId: string): void;
   /** Every problem of a definition, resolving its sub-flows from the store. */
   check(definition: unknown, sourceMap?: SourceMap, file?: string): Promise<ErrorDetail[]>;
   readonly kind: GovernedKind;
@@ -32,6 +35,8 @@ export function createFlowRegistry(store: Pick<Store, 'db'>, options: { activeTt
   const { db } = store;
   const compiled = new LRUCache<string, FlowEntry>({ max: 512, ttlAutopurge: false });
   const active = new Map<string, { version: string; expires: number }>();
+  // Compiled entries that embed a model's active version, by cache key: recompiled when the model is activated.
+  const modelFollowers = new Map<string, string[]>();
   const cacheKey = (id: string, version: string) => `${id}\u0000${version}`;
 
   async function loadVersion(flowId: string, version: string | undefined, depth: number): Promise<FlowEntry> {
@@ -52,13 +57,16 @@ export function createFlowRegistry(store: Pick<Store, 'db'>, options: { activeTt
     if (hit) return hit;
     const record = await gov.findVersion(db, 'flow', flowId, version);
     if (!record) throw new MingjianError('NOT_FOUND', `flow '${flowId}' has no version '${version}'`);
-    const definition = record.body as FlowDefinition;
+    const expanded = await expandModelSources(db, record.body as FlowDefinition);
+    const definition = expanded.definition;
     await preloadSubflows(definition, depth);
     const entry: FlowEntry = { flowId, version, compiled: compileFlow(definition, { resolveFlow: resolveLoaded }) };
-    // A flow that calls another flow's *active* version embeds the version active now; it is recompiled after the
-    // TTL so activations made by other processes reach it (this process invalidates at once, see invalidate()).
-    const followsActive = entry.compiled.dependencies.subflows.some((d) => d.version === undefined);
+    // A flow that calls another flow's (or model's) *active* version embeds the version active now; it is recompiled
+    // after the TTL so activations made by other processes reach it (this process invalidates at once, see invalidate()).
+    const followsActive = expanded.followsActive.length > 0 || entry.compiled.dependencies.subflows.some((d) => d.version === undefined);
     compiled.set(cacheKey(flowId, version), entry, followsActive && options.activeTtlMs > 0 ? { ttl: options.activeTtlMs } : {});
+    if (expanded.followsActive.length) modelFollowers.set(cacheKey(flowId, version), expanded.followsActive);
+    else modelFollowers.delete(cacheKey(flowId, version));
     return entry;
   }
 
@@ -83,8 +91,11 @@ export function createFlowRegistry(store: Pick<Store, 'db'>, options: { activeTt
   }
 
   async function check(definition: unknown, sourceMap?: SourceMap, file?: string): Promise<ErrorDetail[]> {
-    if (typeof definition === 'object' && definition !== null) await preloadSubflows(definition as FlowDefinition, 0);
     try {
+      if (typeof definition === 'object' && definition !== null) {
+        definition = (await expandModelSources(db, definition as FlowDefinition)).definition;
+        await preloadSubflows(definition as FlowDefinition, 0);
+      }
       const flow = compileFlow(definition as FlowDefinition, { resolveFlow: resolveLoaded, ...(sourceMap ? { sourceMap } : {}), ...(file ? { file } : {}) });
       return flow.warnings.map((w) => ({ ...w, severity: 'warning' as const }));
     } catch (err) {
@@ -151,6 +162,15 @@ export function createFlowRegistry(store: Pick<Store, 'db'>, options: { activeTt
             }
           }
         }
+      }
+    },
+    invalidateModel(modelId) {
+      for (const [key, models] of [...modelFollowers]) {
+        if (!models.includes(modelId)) continue;
+        modelFollowers.delete(key);
+        const entry = compiled.get(key);
+        compiled.delete(key);
+        if (entry) this.invalidate(entry.flowId);
       }
     },
     check,

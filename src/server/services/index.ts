@@ -3,10 +3,14 @@ import type { Config } from '../../config.ts';
 import type { KeyRing } from '../../kernel/crypto.ts';
 import type { Store } from '../../store/database.ts';
 import type { ServiceMetrics } from '../metrics.ts';
+import type { FraudService } from '../../fraud/fraud-service.ts';
+import type { VariablesRuntime } from '../../variables/variables-runtime.ts';
+import { createDecisionEnrichment } from './decision-enrichment.ts';
 import { createAccessService, type AccessService } from './access.ts';
 import { createDecisionService, type DecisionService } from './decisions.ts';
 import { createFlowRegistry, type FlowRegistry } from './flow-registry.ts';
 import { createGovernanceService, type GovernanceService } from './governance.ts';
+import { createModelKind } from './models.ts';
 import { emptyWatchlists, type WatchlistLookup } from './watchlists.ts';
 
 export interface Services {
@@ -17,21 +21,43 @@ export interface Services {
   flows: FlowRegistry;
   governance: GovernanceService;
   decisions: DecisionService;
+  /** Velocity store, external sources and catalog of the decision path (one per process; routes/variables.ts uses it). */
+  variables?: VariablesRuntime;
+  /** Identity graph, rings, watchlists and cases (one per process; routes/fraud.ts uses it). */
+  fraud?: FraudService;
 }
 
 export interface ServiceOptions {
   /** Answers inWatchlist() in flows (the anti-fraud capability's lookup); default: no lists loaded. */
   watchlists?: WatchlistLookup;
+  /** Enrich decisions with velocity and external values, and record them as velocity events. */
+  variables?: VariablesRuntime;
+  /** Graph variables, watchlists (`inWatchlist()` when `watchlists` is not given), graph recording and cases. */
+  fraud?: FraudService;
   warn?: (msg: string) => void;
 }
 
 export function createServices(config: Config, store: Store, keyRing: KeyRing, metrics: ServiceMetrics, options: ServiceOptions = {}): Services {
   const access = createAccessService(store);
   const flows = createFlowRegistry(store, { activeTtlMs: config.flowCacheTtlMs });
-  const governance = createGovernanceService(store, [flows.kind]);
+  const governance = createGovernanceService(store, [flows.kind, createModelKind()]);
   governance.onEvent((e) => {
+    if (e.kind === 'model') flows.invalidateModel(e.objectId);
     if (e.kind === 'flow') flows.invalidate(e.objectId);
   });
+  const warn = options.warn ?? (() => undefined);
+  const { variables, fraud } = options;
+  const enrichment = variables || fraud
+    ? createDecisionEnrichment({
+      variables,
+      fraud,
+      resolve: (flow, version) => {
+        const e = flows.resolveCached(flow, version === undefined ? undefined : String(version));
+        return e ? { flow: e.flowId, version: e.version, dependencies: e.compiled.dependencies } : undefined;
+      },
+      warn,
+    })
+    : undefined;
   const decisions = createDecisionService(store, {
     registry: flows,
     keyRing,
@@ -39,7 +65,9 @@ export function createServices(config: Config, store: Store, keyRing: KeyRing, m
     commitDelayMs: config.commitDelayMs,
     commitBatchMax: config.commitBatchMax,
     storeTrace: config.storeTrace,
-    watchlists: options.watchlists ?? emptyWatchlists(options.warn ?? (() => undefined)),
+    // The fraud service swaps its index when lists change: ask it each time rather than keep the current one.
+    watchlists: options.watchlists ?? (fraud ? { has: (list, value) => fraud.watchlists.has(list, value) } : emptyWatchlists(warn)),
+    ...(enrichment ? { enrichment } : {}),
   });
-  return { store, keyRing, metrics, access, flows, governance, decisions };
+  return { store, keyRing, metrics, access, flows, governance, decisions, ...(variables ? { variables } : {}), ...(fraud ? { fraud } : {}) };
 }

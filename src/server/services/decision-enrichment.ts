@@ -1,0 +1,156 @@
+// What the decision path adds around a flow: before it runs, the velocity, external-source and identity-graph values
+// the flow needs (per its lineage); after its record committed, the application as a velocity event, as a node of the
+// identity graph, and an investigation case when it went to review or hit a watchlist.
+//
+// The plan of a compiled flow is worked out once and cached with it, so a flow that needs none of this (the reference
+// policy) costs one WeakMap lookup per decision.
+import type { CompiledFlow } from '../../engine/index.ts';
+import { statusFromDecision, type ApplicationIdentifiers } from '../../fraud/application-identifiers.ts';
+import type { FraudService } from '../../fraud/fraud-service.ts';
+import { toFlowVariables } from '../../fraud/graph-variables.ts';
+import { externalSourcesNeeded, variablesNeeded, type FlowVersionDependencies, type ResolveFlowDependencies } from '../../variables/lineage.ts';
+import type { SourceOutcome } from '../../variables/external-source.ts';
+import type { VariablesRuntime } from '../../variables/variables-runtime.ts';
+
+export interface EnrichmentPlan {
+  /** Velocity variables the flow reads (directly or through catalog variables). */
+  velocity: string[];
+  /** External sources to call, once each, in parallel. */
+  sources: string[];
+  /** Flow inputs declared `source: graph` that the graph variables provide (`graphClusterSize`, ...). */
+  graph: string[];
+  /** The decided application becomes a velocity event (the flow counts applications). */
+  recordVelocity: boolean;
+  /** The decided application joins the identity graph, and review outcomes / watchlist hits open cases. */
+  fraud: boolean;
+  /** Nothing to do before or after. */
+  empty: boolean;
+}
+
+export interface Enrichment {
+  /** Values the flow sees on top of the application; they win over the caller's (a caller cannot vouch for counts). */
+  values: Record<string, unknown>;
+  sources: SourceOutcome[];
+}
+
+export interface DecidedApplication {
+  decisionId: string;
+  flow: string;
+  time: number;
+  outcome: string;
+  reasons: readonly string[];
+  /** Who asked for the decision; cases it opens name them. */
+  actor: { userId: string; keyId: string };
+}
+
+export interface DecisionEnrichment {
+  plan(compiled: CompiledFlow, flowId: string, version: string): EnrichmentPlan;
+  enrich(plan: EnrichmentPlan, application: Record<string, unknown>, decision: { id: string; time: number }): Promise<Enrichment>;
+  /** After the record committed. Never throws: the decision stands; a failure is reported through `warn`. */
+  afterCommit(plan: EnrichmentPlan, application: Record<string, unknown>, decided: DecidedApplication): Promise<void>;
+}
+
+const EMPTY_PLAN: EnrichmentPlan = Object.freeze({ velocity: [], sources: [], graph: [], recordVelocity: false, fraud: false, empty: true }) as EnrichmentPlan;
+const GRAPH_VARIABLE_NAMES = new Set(Object.keys(toFlowVariables({
+  clusterSize: 1, clusterSizeCapped: false, distinctIdNumbersOnDevice: 0, distinctIdNumbersOnPhone: 0, twoHopApplications: 0, twoHopDeclined: 0,
+  twoHopInvestigating: 0, twoHopConfirmedFraud: 0, oldestLinkAgeDays: null, hubIdentifiers: 0,
+  shared: { phone: 0, deviceId: 0, ip: 0, idNumber: 0, bankCard: 0, email: 0, address: 0, employer: 0, contactPhones: 0 },
+})));
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
+
+/** The identifier fields of an application, read from its top level (the names the graph uses). */
+export function identifiersOf(application: Record<string, unknown>): ApplicationIdentifiers {
+  const contacts = application.contactPhones;
+  return {
+    phone: text(application.phone),
+    deviceId: text(application.deviceId),
+    ip: text(application.ip),
+    idNumber: text(application.idNumber),
+    bankCard: text(application.bankCard),
+    email: text(application.email),
+    address: text(application.address),
+    employer: text(application.employer),
+    contactPhones: Array.isArray(contacts) ? contacts.filter((c): c is string => typeof c === 'string' && c !== '') : null,
+  };
+}
+
+export function createDecisionEnrichment(deps: {
+  variables?: VariablesRuntime | undefined;
+  fraud?: FraudService | undefined;
+  /** Sub-flows' dependencies, for lineage through sub-flow nodes. */
+  resolve?: ResolveFlowDependencies;
+  warn: (msg: string) => void;
+}): DecisionEnrichment {
+  const plans = new WeakMap<CompiledFlow, EnrichmentPlan>();
+  const { variables, fraud } = deps;
+
+  function computePlan(compiled: CompiledFlow, flowId: string, version: string): EnrichmentPlan {
+    // The service fills only the inputs the flow asks it to (declared `source: velocity | external | graph`) and
+    // reads: an input without a source is the caller's to send, even when the catalog knows a variable of that name.
+    const read = new Set(compiled.dependencies.inputs);
+    const declared = (source: string) => new Set(Object.entries(compiled.definition.inputs ?? {}).filter(([name, f]) => f.source === source && read.has(name)).map(([name]) => name));
+    const [velocityInputs, externalInputs, graphInputs] = [declared('velocity'), declared('external'), declared('graph')];
+    const flow: FlowVersionDependencies = { flow: flowId, version, dependencies: compiled.dependencies };
+    const needed = variables ? variablesNeeded(flow, variables.config.catalog, deps.resolve) : [];
+    const velocity = needed.filter((v) => v.source === 'velocity' && velocityInputs.has(v.name)).map((v) => v.name);
+    const externalNeeded = new Set(needed.filter((v) => v.source === 'external' && externalInputs.has(v.name)).map((v) => v.name));
+    const sources = variables ? externalSourcesNeeded(flow, variables.config.catalog, deps.resolve).filter((source) => [...externalNeeded].some((n) => variables.config.catalog.get(n)?.externalSource === source)) : [];
+    const graph = fraud ? [...graphInputs].filter((name) => GRAPH_VARIABLE_NAMES.has(name)) : [];
+    const unfilled = [
+      ...[...velocityInputs].filter((n) => !velocity.includes(n)),
+      ...[...externalInputs].filter((n) => !externalNeeded.has(n)),
+      ...[...graphInputs].filter((n) => !graph.includes(n)),
+    ];
+    if (unfilled.length) deps.warn(`flow ${flowId}@${version}: inputs ${unfilled.join(', ')} name no velocity, external or graph variable this service provides; callers must send them`);
+    const usesFraud = fraud !== undefined && (graph.length > 0 || compiled.dependencies.watchlists.length > 0);
+    const recordVelocity = variables !== undefined && (velocity.length > 0 || usesFraud);
+    if (!velocity.length && !sources.length && !graph.length && !usesFraud && !recordVelocity) return EMPTY_PLAN;
+    return { velocity, sources, graph, recordVelocity, fraud: usesFraud, empty: false };
+  }
+
+  return {
+    plan(compiled, flowId, version) {
+      let plan = plans.get(compiled);
+      if (!plan) plans.set(compiled, (plan = computePlan(compiled, flowId, version)));
+      return plan;
+    },
+
+    async enrich(plan, application, decision) {
+      const [velocity, external] = await Promise.all([
+        plan.velocity.length && variables ? variables.velocity.read(variables.service.toEvent(decision.id, 'application', decision.time, application), plan.velocity) : Promise.resolve({}),
+        plan.sources.length && variables ? variables.sources.fetchForDecision(plan.sources, application) : Promise.resolve({ values: {}, outcomes: [] as SourceOutcome[] }),
+      ]);
+      const values: Record<string, unknown> = {};
+      // A source's null means "no such data": the flow sees the variable absent (has() is false), not null.
+      for (const [k, v] of Object.entries({ ...external.values, ...velocity })) if (v !== null && v !== undefined) values[k] = v;
+      if (plan.graph.length && fraud) {
+        const all = toFlowVariables(fraud.variablesFor(identifiersOf(application), decision.time));
+        for (const name of plan.graph) values[name] = all[name];
+      }
+      return { values, sources: external.outcomes };
+    },
+
+    async afterCommit(plan, application, d) {
+      const tasks: Promise<unknown>[] = [];
+      if (plan.recordVelocity && variables) {
+        tasks.push(variables.service.recordDecision(application, { id: d.decisionId, time: d.time, outcome: d.outcome }).catch((err: Error) => deps.warn(`velocity event of decision ${d.decisionId} not recorded: ${err.message}`)));
+      }
+      if (plan.fraud && fraud) {
+        tasks.push((async () => {
+          const identifiers = identifiersOf(application);
+          const hits = fraud.watchlistHits(identifiers);
+          await fraud.recordApplication({ applicationId: d.decisionId, appliedAt: d.time, status: statusFromDecision(d.outcome), identifiers });
+          const why = d.reasons.length ? ` (${d.reasons.join(', ')})` : '';
+          if (hits.length) {
+            const lists = [...new Set(hits.map((h) => h.list))];
+            await fraud.openCase(d.actor, { source: 'watchlist_hit', sourceRef: lists.join(','), priority: 'high', applicationIds: [d.decisionId], title: `Watchlist hit on ${lists.join(', ')}: ${d.flow} decision ${d.decisionId} ${d.outcome}${why}` });
+          } else if (d.outcome === 'REVIEW') {
+            await fraud.openCase(d.actor, { source: 'review', sourceRef: d.decisionId, priority: 'medium', applicationIds: [d.decisionId], title: `Review: ${d.flow} decision ${d.decisionId}${why}` });
+          }
+        })().catch((err: Error) => deps.warn(`anti-fraud follow-up of decision ${d.decisionId} failed: ${err.message}`)));
+      }
+      await Promise.all(tasks);
+    },
+  };
+}
