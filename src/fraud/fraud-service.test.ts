@@ -6,10 +6,20 @@ import { migrateToLatest } from '../store/migrator.ts';
 import { listAudit, verifyAuditChain } from '../store/audit-store.ts';
 import { databaseUrlFor, dropSchema, DIALECTS } from '../../test/service/helpers.ts';
 import { FraudService } from './fraud-service.ts';
+import type { WatchlistChangeSet } from './watchlists.ts';
 import { generatePopulation } from './population.ts';
 
 const KEY = Buffer.alloc(32, 0x42);
 const investigator = { userId: 'ivy', keyId: 'k1' };
+const lead = { userId: 'lee', keyId: 'k2' };
+
+/** Applies change sets as an approval does (in its own transaction here), then reloads the live lists. */
+async function applyApproved(store: Store, fraud: FraudService, changes: readonly WatchlistChangeSet[]) {
+  await store.db.transaction().execute(async (trx) => {
+    for (const c of changes) await fraud.applyWatchlistChange(trx, c, lead);
+  });
+  await fraud.reloadWatchlists();
+}
 
 async function openDb(url: string): Promise<Store> {
   const store = await openStore(url);
@@ -59,12 +69,27 @@ describe.each(DIALECTS)('fraud service on %s', (dialect) => {
     const member = ringCase.applicationIds[0]!;
     const memberRecord = records.find((r) => r.applicationId === member)!;
     expect(fraud.watchlists.has('fraud-devices', memberRecord.deviceId)).toBe(false);
+    // Case proposals go to the governance the server connects; this one just keeps them, pending.
+    const proposed: WatchlistChangeSet[] = [];
+    const confirmed: string[][] = [];
+    fraud.connect({
+      proposeWatchlistChanges: async (_actor, changes) => (proposed.push(...changes), changes.map((c) => c.id)),
+      confirmedFraud: async (_actor, e) => void confirmed.push(e.applicationIds),
+    });
     await fraud.act(investigator, ringCase.id, { action: 'start' });
     await fraud.act(investigator, ringCase.id, { action: 'snapshot', applicationId: member, hops: 1 });
     clock += 30 * 60_000;
     const resolved = await fraud.act(investigator, ringCase.id, { action: 'resolve', disposition: 'confirmed_fraud', summary: 'shared devices and collection card', watchlist: [{ list: 'fraud-devices', applicationId: member, role: 'deviceId' }] });
     expect(resolved.state).toBe('resolved');
     expect(resolved.evidence[0]!.kind).toBe('graph_snapshot');
+    expect(resolved.watchlistChanges).toEqual(proposed.map((c) => c.id));
+    expect(confirmed).toEqual([ringCase.applicationIds]);
+    expect(proposed).toHaveLength(1);
+    expect(proposed[0]).toMatchObject({ list: 'fraud-devices', operation: 'case', source: `case:${ringCase.id}`, proposedBy: 'ivy', remove: [] });
+    expect(proposed[0]!.add[0]).toMatchObject({ key: expect.stringMatching(/^[0-9a-f]{16}$/), preview: `deviceId of application ${member}` });
+    // Proposed is not listed: the device is not on the watchlist until the change set is applied.
+    expect(fraud.watchlists.has('fraud-devices', memberRecord.deviceId)).toBe(false);
+    await applyApproved(store, fraud, proposed);
 
     // The next application from the same device hits the watchlist and sees confirmed fraud two hops away.
     const next = { deviceId: memberRecord.deviceId, phone: '13012345678', idNumber: 'NEW-PERSON' };
@@ -81,7 +106,8 @@ describe.each(DIALECTS)('fraud service on %s', (dialect) => {
 
     // Everything above is audited; the chain verifies; the audit names hashes, never the device id.
     const audit = await listAudit(store.db, { limit: 1000 });
-    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['fraud.rings-detected', 'case.open', 'case.start', 'case.resolve', 'watchlist.create', 'watchlist.add-from-case', 'fraud.application-status']));
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['fraud.rings-detected', 'case.open', 'case.start', 'case.resolve', 'watchlist.seed', 'watchlist.add-from-case', 'fraud.application-status']));
+    expect(audit.find((e) => e.action === 'watchlist.add-from-case')!.after).toMatchObject({ proposedBy: 'ivy', approvedBy: 'lee', added: 1 });
     expect(JSON.stringify(audit)).not.toContain(memberRecord.deviceId!);
     expect((await verifyAuditChain(store.db)).ok).toBe(true);
 
@@ -94,17 +120,36 @@ describe.each(DIALECTS)('fraud service on %s', (dialect) => {
     await store.close();
   });
 
-  it('imports watchlist CSV, reports SLA breaches in the queue, and refuses illegal case transitions', async () => {
+  it('prepares watchlist change sets without values, applies them with expiry, reports SLA breaches, and refuses illegal case transitions', async () => {
     const store = await openDb(url);
     const fraud = await FraudService.open(store.db, { key: KEY, now });
-    await fraud.createWatchlist(investigator, { name: 'mule-cards', kind: 'bankCard' });
-    await expect(fraud.createWatchlist(investigator, { name: 'mule-cards', kind: 'bankCard' })).rejects.toThrow(/already exists/);
-    const res = await fraud.importWatchlistCsv(investigator, 'mule-cards', 'value,reason,source\n6222000011112222,mule,bank\n6222 0000 1111 2222,mule,bank\n');
-    expect(res).toMatchObject({ added: 1, duplicates: 1 });
-    expect(fraud.watchlists.has('mule-cards', '6222000011112222')).toBe(true);
-    const key = fraud.getWatchlist('mule-cards').entries[0]!.key;
-    expect(await fraud.removeWatchlistEntries(investigator, 'mule-cards', [key])).toMatchObject({ removed: 1 });
+    const create = fraud.prepareWatchlistChange(investigator, { operation: 'create', list: 'mule-cards', kind: 'bankCard', reason: 'bank reports' });
+    expect(fraud.listWatchlists().map((l) => l.name)).not.toContain('mule-cards');
+    await applyApproved(store, fraud, [create]);
+    expect(() => fraud.prepareWatchlistChange(investigator, { operation: 'create', list: 'mule-cards', kind: 'bankCard' })).toThrow(/already exists/);
+    // An approved create that no longer fits (the list exists by now) is refused when applied, and nothing changes.
+    await expect(applyApproved(store, fraud, [create])).rejects.toThrow(/no longer applies/);
+
+    const csv = fraud.prepareWatchlistChange(investigator, { operation: 'import', list: 'mule-cards', csv: 'value,reason,source,expiresAt\n6222000011112222,mule,bank,\n6222 0000 1111 2222,mule,bank,\n6228480012345678,mule,bank,2025-05-01T09:00:00Z\n' });
+    expect(csv).toMatchObject({ operation: 'import', source: 'csv', duplicates: 1, proposedBy: 'ivy' });
+    expect(csv.add.map((e) => e.preview)).toEqual([expect.stringMatching(/^62\*{12,}22$/), '62************78']);
+    expect(JSON.stringify(csv)).not.toMatch(/6222000011112222|6228480012345678/);
     expect(fraud.watchlists.has('mule-cards', '6222000011112222')).toBe(false);
+    await applyApproved(store, fraud, [csv]);
+    expect(fraud.watchlists.has('mule-cards', '6222000011112222')).toBe(true);
+    // Expiry keeps working: the second card matches until its expiry (clock is 08:00 + 30 min), not after.
+    expect(fraud.watchlists.has('mule-cards', '6228480012345678')).toBe(true);
+    clock += 60 * 60_000;
+    expect(fraud.watchlists.has('mule-cards', '6228480012345678')).toBe(false);
+
+    const key = fraud.getWatchlist('mule-cards').entries.find((e) => e.expiresAt === null)!.key;
+    expect(() => fraud.prepareWatchlistChange(investigator, { operation: 'remove', list: 'mule-cards', keys: [key], reason: ' ' })).toThrow(/needs a reason/);
+    const remove = fraud.prepareWatchlistChange(investigator, { operation: 'remove', list: 'mule-cards', keys: [key], reason: 'bank cleared the card' });
+    expect(fraud.watchlists.has('mule-cards', '6222000011112222')).toBe(true);
+    await applyApproved(store, fraud, [remove]);
+    expect(fraud.watchlists.has('mule-cards', '6222000011112222')).toBe(false);
+    expect(() => fraud.prepareWatchlistChange(investigator, { operation: 'add', list: 'mule-cards', entries: [{ value: '', reason: '', source: 'x' }] })).toThrow(/invalid watchlist entr/);
+    expect(() => fraud.prepareWatchlistChange(investigator, { operation: 'add', list: 'nope', entries: [{ value: '1', reason: 'r', source: 's' }] })).toThrow(/not found/);
 
     const c = await fraud.openCase(investigator, { source: 'manual', title: 'Bank reported a mule', priority: 'high' });
     await expect(fraud.act(investigator, c.id, { action: 'resolve', disposition: 'false_positive', summary: 'x' })).rejects.toThrow(/only a case under investigation/);

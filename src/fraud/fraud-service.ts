@@ -2,16 +2,23 @@
 // that opens cases, watchlists, and investigation cases, each change persisted with its audit entry in one
 // transaction. Routes and the decision service call these functions; the pure cores do the work.
 //
+// Watchlists change only through governed change sets: this service prepares them (hashing values on arrival) and
+// applies approved ones, but proposing and approving belong to the server's governance service, reached through the
+// hooks it connects (this module imports nothing from the server). The same hooks tell the server when a case
+// confirms fraud, so live loans booked from its applications get an alert.
+//
 // One process owns the live graph: writes to it are serialised here, and a second process would not see them until
 // it reloads (run one service instance per database for the fraud graph, or reload after a detection run).
 import type { Kysely } from 'kysely';
 import { MingjianError } from '../kernel/errors.ts';
 import { newId } from '../kernel/ids.ts';
+import type { ErrorDetail } from '../kernel/errors.ts';
 import type { ServiceDatabase } from '../store/schema.ts';
 import { appendAudit } from '../store/audit-store.ts';
+import { createCommitQueue, type CommitQueue } from '../store/commit-queue.ts';
 import {
-  fraudDb, graphApplicationsInOrder, insertGraphApplication, saveCaseRow, updateGraphStatus,
-  type FraudDatabase, type FraudDb,
+  fraudDb, graphApplicationsInOrder, insertGraphApplications, saveCaseRow, updateGraphStatus,
+  type FraudDatabase, type FraudDb, type FraudGraphApplicationsTable,
 } from '../store/fraud-store.ts';
 import { HashedIdentifiers, IdentifierHasher, STATUSES, statusCode, type ApplicationIdentifiers, type ApplicationStatus } from './application-identifiers.ts';
 import { IdentityGraph } from './identity-graph.ts';
@@ -19,7 +26,10 @@ import { GraphVariableReader, type GraphVariables } from './graph-variables.ts';
 import { detectRings, type Ring, type RingOptions } from './rings.ts';
 import { KINDS, ROLES, ROLE_KIND } from './identifiers.ts';
 import { backtrackApplication, backtrackIdentifier, neighbourhood, type Backtrack, type GraphNeighbourhood } from './neighbourhood.ts';
-import { changeWatchlist, hashEntries, kindOf, newWatchlist, parseWatchlistCsv, WatchlistIndex, type EntryInput, type Watchlist, type WatchlistEntry } from './watchlists.ts';
+import {
+  changeWatchlist, checkChangeSet, entriesOf, hashEntries, kindOf, maskIdentifier, newWatchlist, parseWatchlistCsv, proposeEntries, validateWatchlistName, WatchlistIndex,
+  type EntryInput, type ProposedEntry, type Watchlist, type WatchlistChangeSet, type WatchlistEntry,
+} from './watchlists.ts';
 import {
   addEvidence, addNote, assignCase, breachedCases, caseQueue, changePriority, DEFAULT_SLA, linkApplications, linkRing, openCase,
   reopenCase, resolutionEffects, resolveCase, ringCasePriority, startInvestigation,
@@ -32,6 +42,31 @@ export const FRAUD_KEY_LABEL = 'mingjian:fraud-identifier-key:v1';
 export interface FraudActor {
   userId: string;
   keyId?: string | null;
+  /** The user's name (governance records authors by name); the id when absent. */
+  userName?: string;
+  /** Roles, for the permission checks of the hooks (proposing watchlist changes). */
+  roles?: readonly string[];
+}
+
+/** A watchlist change as a person asks for it; values travel only this far and are hashed here. */
+export type WatchlistChangeInput =
+  | { operation: 'create'; list: string; kind: string; description?: string; reason?: string }
+  | { operation: 'add'; list: string; entries: readonly EntryInput[]; reason?: string }
+  | { operation: 'import'; list: string; csv: string; reason?: string }
+  | { operation: 'remove'; list: string; keys: readonly string[]; reason: string };
+
+export interface ConfirmedFraud {
+  caseId: string;
+  applicationIds: string[];
+  resolvedAt: string;
+}
+
+/** What the server connects: the governance of watchlist changes, and what confirming fraud sets off elsewhere. */
+export interface FraudHooks {
+  /** Stores change sets as proposals waiting for approval; returns their ids. Without it, case proposals are refused. */
+  proposeWatchlistChanges?(actor: FraudActor, changes: WatchlistChangeSet[]): Promise<string[]>;
+  /** After a case is resolved as confirmed fraud (its applications are flagged by then). */
+  confirmedFraud?(actor: FraudActor, event: ConfirmedFraud): Promise<void>;
 }
 
 export interface FraudServiceOptions {
@@ -70,6 +105,12 @@ function encodeIdentifiers(graph: IdentityGraph, appIndex: number): string {
   return parts.join(',');
 }
 
+/** A change-level reason from its entries' reasons (the distinct ones, in order). */
+function summariseReasons(entries: readonly WatchlistEntry[]): string {
+  const reasons = [...new Set(entries.map((e) => e.reason))];
+  return `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${reasons.slice(0, 5).join('; ')}${reasons.length > 5 ? '; ...' : ''}`.slice(0, 500);
+}
+
 function decodeIdentifiers(text: string, out: HashedIdentifiers): HashedIdentifiers {
   out.n = 0;
   if (!text) return out;
@@ -91,6 +132,8 @@ export class FraudService {
   private lists = new Map<string, Watchlist>();
   private index: WatchlistIndex;
   private graphWrites: Promise<unknown> = Promise.resolve();
+  private hooks: FraudHooks = {};
+  private readonly graphRows: CommitQueue<FraudGraphApplicationsTable, void>;
 
   private constructor(private readonly db: Kysely<FraudDatabase>, opts: FraudServiceOptions) {
     this.hasher = new IdentifierHasher(opts.key);
@@ -100,6 +143,15 @@ export class FraudService {
     this.sla = opts.sla ?? DEFAULT_SLA;
     this.reader = new GraphVariableReader(this.graph, { hubThreshold: this.hub });
     this.index = new WatchlistIndex([], this.hasher, this.now);
+    this.graphRows = createCommitQueue({
+      flush: async (rows) => {
+        await insertGraphApplications(this.db, rows);
+        return rows.map(() => undefined);
+      },
+      delayMs: 1,
+      maxBatch: 500,
+      maxConcurrent: 1,
+    });
   }
 
   /** Opens the service over migrated tables: rebuilds the graph in its original order and loads the watchlists. */
@@ -122,6 +174,11 @@ export class FraudService {
     this.reader = new GraphVariableReader(graph, { hubThreshold: this.hub });
   }
 
+  /** Connects the server's governance and follow-ups (see FraudHooks); later calls replace the hooks they name. */
+  connect(hooks: FraudHooks): void {
+    this.hooks = { ...this.hooks, ...hooks };
+  }
+
   private async audit(trx: FraudDb, actor: FraudActor, action: string, objectKind: string, objectId: string, before?: unknown, after?: unknown): Promise<void> {
     await appendAudit(trx as unknown as Parameters<typeof appendAudit>[0], { actorUserId: actor.userId, actorKeyId: actor.keyId ?? null, action, objectKind, objectId, before, after }, new Date(this.now()));
   }
@@ -140,8 +197,19 @@ export class FraudService {
   }
 
   /** Adds a decided application to the graph and the database; returns the variables it saw before it was added. */
-  recordApplication(input: RecordApplicationInput): Promise<GraphVariables> {
-    return this.serialised(async () => {
+  async recordApplication(input: RecordApplicationInput): Promise<GraphVariables> {
+    const added = await this.addApplication(input);
+    await added.stored;
+    return added.variables;
+  }
+
+  /**
+   * Adds a decided application to the graph in memory at once (in arrival order) and queues its row for the next
+   * group commit, so concurrent decisions share one transaction (one fsync) instead of one commit each behind the
+   * graph lock. `stored` settles when the row committed; until then the application counts for graph variables.
+   */
+  async addApplication(input: RecordApplicationInput): Promise<{ variables: GraphVariables; stored: Promise<void> }> {
+    const { variables, queued } = await this.serialised(async () => {
       if (this.graph.indexOf(input.applicationId) >= 0) throw new MingjianError('CONFLICT', `application ${input.applicationId} is already in the identity graph`);
       const appliedAtMs = typeof input.appliedAt === 'number' ? input.appliedAt : Date.parse(input.appliedAt);
       if (!Number.isFinite(appliedAtMs)) throw new MingjianError('VALIDATION', 'appliedAt is not a date-time', [{ path: 'appliedAt', message: `'${input.appliedAt}' is not a date-time` }]);
@@ -150,15 +218,42 @@ export class FraudService {
       const status = input.status ?? 'none';
       const seq = this.graph.appCount;
       const a = this.graph.addApplication(input.applicationId, appliedAtMs, statusCode(status), ids);
-      try {
-        await insertGraphApplication(this.db, { application_id: input.applicationId, seq, applied_at: appliedAtMs, status, identifiers: encodeIdentifiers(this.graph, a), recorded_at: new Date(this.now()).toISOString() });
-      } catch (err) {
-        // Not stored means not in the graph either: rebuild rather than leave a phantom node behind.
-        await this.reloadGraph();
-        throw err;
-      }
-      return variables;
+      const row = { application_id: input.applicationId, seq, applied_at: appliedAtMs, status, identifiers: encodeIdentifiers(this.graph, a), recorded_at: new Date(this.now()).toISOString() };
+      // Queued in the same step as the in-memory change, so rows reach the database in graph order.
+      return { variables, queued: this.graphRows.push(row) };
     });
+    const stored = queued.catch(async (err: unknown) => {
+      // Not stored means not in the graph either: once what is queued has settled, rebuild from the database rather
+      // than leave phantom nodes behind.
+      await this.serialised(async () => {
+        await this.graphRows.drain();
+        await this.reloadGraph();
+      });
+      throw err;
+    });
+    return { variables, stored };
+  }
+
+  /** Whether the live graph holds this application. */
+  hasApplication(applicationId: string): boolean {
+    return this.graph.indexOf(applicationId) >= 0;
+  }
+
+  /** Latest application time in the graph (epoch ms), or null when it is empty: where a catch-up after a crash starts. */
+  latestApplicationTime(): number | null {
+    let latest: number | null = null;
+    for (let a = 0; a < this.graph.appCount; a++) if (latest === null || this.graph.appliedAt[a]! > latest) latest = this.graph.appliedAt[a]!;
+    return latest;
+  }
+
+  /** Which of these applications some case already holds. */
+  async applicationsInCases(applicationIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < applicationIds.length; i += 500) {
+      const rows = await this.db.selectFrom('fraud_case_applications').select('application_id').where('application_id', 'in', applicationIds.slice(i, i + 500)).execute();
+      for (const r of rows) found.add(r.application_id);
+    }
+    return found;
   }
 
   async setApplicationStatus(actor: FraudActor, applicationIds: readonly string[], status: ApplicationStatus): Promise<void> {
@@ -252,7 +347,8 @@ export class FraudService {
     return hits;
   }
 
-  private async reloadWatchlists(): Promise<void> {
+  /** Reloads the live lists from the database (after an approved change set committed). */
+  async reloadWatchlists(): Promise<void> {
     const lists = await this.db.selectFrom('fraud_watchlists').selectAll().orderBy('name').execute();
     const entries = await this.db.selectFrom('fraud_watchlist_entries').selectAll().execute();
     const byList = new Map<string, WatchlistEntry[]>();
@@ -275,46 +371,96 @@ export class FraudService {
     return l;
   }
 
+  /**
+   * Start-up seeding only: creates an empty list at once, without maker-checker, for a list a shipped flow calls
+   * (like seeded flows; audited as `watchlist.seed`). People create lists by proposing a `create` change set.
+   */
   async createWatchlist(actor: FraudActor, input: { name: string; kind: string; description?: string }): Promise<Watchlist> {
     const list = newWatchlist(input.name, input.kind, input.description ?? '');
     if (this.lists.has(list.name)) throw new MingjianError('CONFLICT', `watchlist ${list.name} already exists`);
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('fraud_watchlists').values({ name: list.name, kind: list.kind, description: list.description, created_by: actor.userId, created_at: new Date(this.now()).toISOString() }).execute();
-      await this.audit(trx, actor, 'watchlist.create', 'watchlist', list.name, undefined, { kind: list.kind, description: list.description });
+      await this.audit(trx, actor, 'watchlist.seed', 'watchlist', list.name, undefined, { kind: list.kind, description: list.description });
     });
     await this.reloadWatchlists();
     return this.getWatchlist(list.name);
   }
 
-  private async writeEntries(actor: FraudActor, name: string, add: readonly WatchlistEntry[], removeKeys: readonly string[], action: string): Promise<{ added: number; updated: number; removed: number }> {
-    const list = this.getWatchlist(name);
-    const { change } = changeWatchlist(list, add, removeKeys);
-    await this.db.transaction().execute(async (trx) => {
-      for (const e of add) {
-        await trx.deleteFrom('fraud_watchlist_entries').where('list_name', '=', name).where('key', '=', e.key).execute();
-        await trx.insertInto('fraud_watchlist_entries').values({ list_name: name, key: e.key, reason: e.reason, source: e.source, added_by: e.addedBy, added_at: e.addedAt, expires_at: e.expiresAt }).execute();
+  /**
+   * A change set for a requested change: values are hashed here and only keyed hashes and masked previews go on.
+   * Checked against the live lists (the list exists, or for `create` does not; entries valid). Nothing is stored.
+   */
+  prepareWatchlistChange(actor: FraudActor, input: WatchlistChangeInput): WatchlistChangeSet {
+    validateWatchlistName(input.list);
+    const proposedBy = actor.userName ?? actor.userId;
+    const proposedAt = new Date(this.now()).toISOString();
+    const base = { id: newId('wlc', this.now()), list: input.list, operation: input.operation, proposedBy, proposedAt, add: [] as ProposedEntry[], remove: [] as string[] };
+    const reasonOf = (given: string | undefined, fallback: string) => (given?.trim() ? given.trim() : fallback);
+    let change: WatchlistChangeSet;
+    switch (input.operation) {
+      case 'create': {
+        const list = newWatchlist(input.list, input.kind, input.description ?? '');
+        change = { ...base, reason: reasonOf(input.reason, list.description || `new ${list.kind} watchlist`), source: 'api', create: { kind: list.kind, description: list.description } };
+        break;
       }
-      for (let i = 0; i < removeKeys.length; i += 500) await trx.deleteFrom('fraud_watchlist_entries').where('list_name', '=', name).where('key', 'in', removeKeys.slice(i, i + 500)).execute();
-      // The audit entry names keys (hashes), never values.
-      await this.audit(trx, actor, action, 'watchlist', name, undefined, { ...change, addedKeys: add.map((e) => e.key), removedKeys: removeKeys });
-    });
-    await this.reloadWatchlists();
-    return { added: change.added, updated: change.updated, removed: change.removed };
+      case 'add': {
+        const list = this.getWatchlist(input.list);
+        const entries = hashEntries(list, input.entries, this.hasher, proposedBy, proposedAt);
+        change = { ...base, reason: reasonOf(input.reason, summariseReasons(entries)), source: 'api', add: proposeEntries(entries, input.entries.map((e) => maskIdentifier(e.value))) };
+        break;
+      }
+      case 'import': {
+        const list = this.getWatchlist(input.list);
+        const parsed = parseWatchlistCsv(input.csv, list, this.hasher, proposedBy, proposedAt);
+        if (parsed.entries.length === 0) throw new MingjianError('VALIDATION', 'the CSV has no entries', [{ line: 2, path: 'csv', message: 'expected at least one row after the header' }]);
+        change = { ...base, reason: reasonOf(input.reason, summariseReasons(parsed.entries)), source: 'csv', add: proposeEntries(parsed.entries, parsed.previews), duplicates: parsed.duplicates };
+        break;
+      }
+      case 'remove': {
+        this.getWatchlist(input.list);
+        if (!input.reason?.trim()) throw new MingjianError('VALIDATION', 'removing entries needs a reason', [{ path: 'reason', message: 'a reason is required' }]);
+        change = { ...base, reason: input.reason.trim(), source: 'api', remove: [...new Set(input.keys)] };
+        break;
+      }
+      default:
+        throw new MingjianError('VALIDATION', 'unknown watchlist operation', [{ path: 'operation', message: `'${(input as { operation: string }).operation}' is not a watchlist operation` }]);
+    }
+    const problems = checkChangeSet(change, this.lists);
+    if (problems.length) throw new MingjianError(problems.some((p) => /already exists/.test(p.message)) ? 'CONFLICT' : 'VALIDATION', `watchlist change: ${problems[0]!.message}`, problems);
+    return change;
   }
 
-  addWatchlistEntries(actor: FraudActor, name: string, entries: readonly EntryInput[]) {
-    const list = this.getWatchlist(name);
-    return this.writeEntries(actor, name, hashEntries(list, entries, this.hasher, actor.userId, new Date(this.now()).toISOString()), [], 'watchlist.add');
+  /** Everything that would stop a change set from applying to the lists as they are now. */
+  checkWatchlistChange(body: unknown): ErrorDetail[] {
+    return checkChangeSet(body, this.lists);
   }
 
-  async importWatchlistCsv(actor: FraudActor, name: string, csv: string) {
-    const list = this.getWatchlist(name);
-    const parsed = parseWatchlistCsv(csv, list, this.hasher, actor.userId, new Date(this.now()).toISOString());
-    return { ...(await this.writeEntries(actor, name, parsed.entries, [], 'watchlist.import')), duplicates: parsed.duplicates };
-  }
-
-  removeWatchlistEntries(actor: FraudActor, name: string, keys: readonly string[]) {
-    return this.writeEntries(actor, name, [], keys, 'watchlist.remove');
+  /**
+   * Applies an approved change set inside the caller's transaction (the governance activation's) with its audit
+   * entry on the watchlist. Call reloadWatchlists() once it committed: until then lookups see the lists as before.
+   */
+  async applyWatchlistChange(trx: Kysely<ServiceDatabase>, change: WatchlistChangeSet, approver: FraudActor): Promise<{ list: string; added: number; updated: number; removed: number }> {
+    const problems = checkChangeSet(change, this.lists);
+    if (problems.length) throw new MingjianError('CONFLICT', `watchlist change ${change.id} no longer applies: ${problems[0]!.message}`, problems);
+    const db = fraudDb(trx);
+    const at = new Date(this.now()).toISOString();
+    const approvedBy = approver.userName ?? approver.userId;
+    if (change.operation === 'create') {
+      await db.insertInto('fraud_watchlists').values({ name: change.list, kind: change.create!.kind, description: change.create!.description, created_by: change.proposedBy, created_at: at }).execute();
+      await this.audit(db, approver, 'watchlist.create', 'watchlist', change.list, undefined, { change: change.id, kind: change.create!.kind, description: change.create!.description, proposedBy: change.proposedBy, approvedBy });
+      return { list: change.list, added: 0, updated: 0, removed: 0 };
+    }
+    const add = entriesOf(change, at);
+    const { change: counts } = changeWatchlist(this.getWatchlist(change.list), add, change.remove);
+    for (const e of add) {
+      await db.deleteFrom('fraud_watchlist_entries').where('list_name', '=', change.list).where('key', '=', e.key).execute();
+      await db.insertInto('fraud_watchlist_entries').values({ list_name: change.list, key: e.key, reason: e.reason, source: e.source, added_by: e.addedBy, added_at: e.addedAt, expires_at: e.expiresAt }).execute();
+    }
+    for (let i = 0; i < change.remove.length; i += 500) await db.deleteFrom('fraud_watchlist_entries').where('list_name', '=', change.list).where('key', 'in', change.remove.slice(i, i + 500)).execute();
+    // The audit entry names keys (hashes), never values.
+    const action = change.operation === 'case' ? 'watchlist.add-from-case' : `watchlist.${change.operation}`;
+    await this.audit(db, approver, action, 'watchlist', change.list, undefined, { change: change.id, source: change.source, proposedBy: change.proposedBy, approvedBy, ...counts, addedKeys: add.map((e) => e.key), removedKeys: change.remove });
+    return { list: change.list, added: counts.added, updated: counts.updated, removed: counts.removed };
   }
 
   // ---- cases ----------------------------------------------------------------------------------------------------
@@ -354,7 +500,12 @@ export class FraudService {
     return caseQueue(chosen, now).slice(0, filter.limit ?? 200);
   }
 
-  async act(actor: FraudActor, id: string, a: CaseAction): Promise<InvestigationCase> {
+  /**
+   * One action on a case. Resolving as confirmed fraud flags the case's applications in the graph, turns the chosen
+   * identifiers into watchlist change sets waiting for approval (never straight onto a list), and tells the server
+   * (loans booked from those applications get an alert).
+   */
+  async act(actor: FraudActor, id: string, a: CaseAction): Promise<InvestigationCase & { watchlistChanges?: string[] }> {
     const before = await this.getCase(id);
     const { sla: _sla, ...current } = before;
     const now = this.now();
@@ -377,40 +528,51 @@ export class FraudService {
       case 'reopen': next = reopenCase(current, a.reason, by, now); break;
       default: throw new MingjianError('VALIDATION', 'unknown case action', [{ path: 'action', message: `'${(a as { action: string }).action}' is not a case action` }]);
     }
-    // Watchlist proposals are checked before anything is written: a bad list or role fails the whole action.
-    const proposals = a.action === 'resolve' ? this.proposedEntries(next, a.watchlist ?? []) : [];
+    // Effects and watchlist proposals are checked before anything is written: a bad list or role fails the action.
+    const fx = a.action === 'resolve' ? resolutionEffects(next, a.watchlist ?? []) : undefined;
+    const changes = a.action === 'resolve' ? this.caseChangeSets(actor, next, fx!.watchlistProposals) : [];
+    const propose = this.hooks.proposeWatchlistChanges;
+    if (changes.length && !propose) throw new MingjianError('CONFLICT', 'watchlist proposals need the governed watchlist changes of the service; resolve without them here');
     await this.db.transaction().execute(async (trx) => {
       await this.saveCase(trx, next);
       await this.audit(trx, actor, `case.${a.action}`, 'case', id, { state: current.state, assignee: current.assignee, priority: current.priority }, { state: next.state, assignee: next.assignee, priority: next.priority, disposition: next.disposition });
     });
-    if (a.action === 'resolve') {
-      const fx = resolutionEffects(next, a.watchlist ?? []);
-      if (fx.flagApplications.length) await this.setApplicationStatus(actor, fx.flagApplications, 'confirmed_fraud');
-      if (next.disposition === 'false_positive') await this.setApplicationStatus(actor, next.applicationIds, 'cleared');
-      for (const [list, entries] of proposals) await this.writeEntries(actor, list, entries, [], 'watchlist.add-from-case');
-    }
-    return next;
+    if (!fx) return next;
+    if (fx.flagApplications.length) await this.setApplicationStatus(actor, fx.flagApplications, 'confirmed_fraud');
+    if (next.disposition === 'false_positive') await this.setApplicationStatus(actor, next.applicationIds, 'cleared');
+    const watchlistChanges = changes.length ? await propose!(actor, changes) : [];
+    if (next.disposition === 'confirmed_fraud') await this.hooks.confirmedFraud?.(actor, { caseId: next.id, applicationIds: [...next.applicationIds], resolvedAt: next.resolvedAt! });
+    return watchlistChanges.length ? { ...next, watchlistChanges } : next;
   }
 
-  /** Identifier keys of the chosen applications' roles, as watchlist entries citing the case. */
-  private proposedEntries(c: InvestigationCase, chosen: readonly { list: string; applicationId: string; role: string }[]): Map<string, WatchlistEntry[]> {
-    const out = new Map<string, WatchlistEntry[]>();
-    if (c.disposition !== 'confirmed_fraud') return out;
+  /** The chosen applications' identifiers (keyed hashes from the graph) as one change set per list, citing the case. */
+  private caseChangeSets(actor: FraudActor, c: InvestigationCase, chosen: readonly { list: string; applicationId: string; role: string }[]): WatchlistChangeSet[] {
+    if (c.disposition !== 'confirmed_fraud' || chosen.length === 0) return [];
+    const byList = new Map<string, ProposedEntry[]>();
+    const details: ErrorDetail[] = [];
     chosen.forEach((ch, i) => {
       const list = this.lists.get(ch.list);
-      if (!list) throw new MingjianError('VALIDATION', `watchlist ${ch.list} not found`, [{ path: `watchlist[${i}].list`, message: 'no such list' }]);
+      if (!list) return void details.push({ path: `watchlist[${i}].list`, message: `watchlist ${ch.list} not found` });
       const role = ROLES.indexOf(ch.role as (typeof ROLES)[number]);
-      if (role < 0 || KINDS[ROLE_KIND[role]!] !== list.kind) throw new MingjianError('VALIDATION', `role ${ch.role} does not fit watchlist ${ch.list} (${list.kind})`, [{ path: `watchlist[${i}].role`, message: `expected a role of kind ${list.kind}` }]);
+      if (role < 0 || KINDS[ROLE_KIND[role]!] !== list.kind) return void details.push({ path: `watchlist[${i}].role`, message: `role ${ch.role} does not fit watchlist ${ch.list}: expected a role of kind ${list.kind}` });
       const a = this.graph.indexOf(ch.applicationId);
-      if (a < 0) throw new MingjianError('VALIDATION', `application ${ch.applicationId} is not in the identity graph`, [{ path: `watchlist[${i}].applicationId`, message: 'unknown application' }]);
-      let entries = out.get(ch.list);
-      if (!entries) out.set(ch.list, (entries = []));
+      if (a < 0) return void details.push({ path: `watchlist[${i}].applicationId`, message: `application ${ch.applicationId} is not in the identity graph` });
+      let entries = byList.get(ch.list);
+      if (!entries) byList.set(ch.list, (entries = []));
+      const before = entries.length;
       for (let e = this.graph.appEdgeStart[a]!, end = this.graph.appEdgeStart[a + 1]!; e < end; e++) {
         if (this.graph.edgeRole[e] !== role) continue;
-        entries.push({ key: this.graph.identifiers.keyHex(this.graph.edgeIdent[e]!), reason: `confirmed fraud in case ${c.id}`, source: `case:${c.id}`, addedBy: c.resolution ? c.history.at(-1)!.by : 'system', addedAt: c.resolvedAt!, expiresAt: null });
+        // The graph holds hashes only: the preview says where the identifier came from instead of showing it.
+        entries.push({ key: this.graph.identifiers.keyHex(this.graph.edgeIdent[e]!), preview: `${ch.role} of application ${ch.applicationId}`, reason: `confirmed fraud in case ${c.id}`, source: `case:${c.id}`, expiresAt: null });
       }
+      if (entries.length === before) details.push({ path: `watchlist[${i}].role`, message: `application ${ch.applicationId} has no ${ch.role}` });
     });
-    return out;
+    if (details.length) throw new MingjianError('VALIDATION', `watchlist proposals: ${details[0]!.message}`, details);
+    const proposedAt = new Date(this.now()).toISOString();
+    return [...byList].map(([list, add]) => ({
+      id: newId('wlc', this.now()), list, operation: 'case' as const, reason: `confirmed fraud in case ${c.id}: ${c.resolution?.summary ?? ''}`.slice(0, 500).trim(), source: `case:${c.id}`,
+      proposedBy: actor.userName ?? actor.userId, proposedAt, add: [...new Map(add.map((e) => [e.key, e])).values()], remove: [],
+    }));
   }
 
   /** Statuses the graph knows, for API validation. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdentifierHasher } from './application-identifiers.ts';
-import { changeWatchlist, hashEntries, newWatchlist, parseWatchlistCsv, WatchlistIndex } from './watchlists.ts';
+import { changeWatchlist, checkChangeSet, entriesOf, hashEntries, maskIdentifier, newWatchlist, parseWatchlistCsv, proposeEntries, WatchlistIndex, type WatchlistChangeSet } from './watchlists.ts';
 import type { MingjianError } from '../kernel/errors.ts';
 
 const hasher = new IdentifierHasher(Buffer.alloc(32, 1));
@@ -73,5 +73,29 @@ describe('watchlists', () => {
       ]);
     }
     expect(() => parseWatchlistCsv('a,b\n1,2\n', list, hasher, 'c', NOW)).toThrow(/header row/);
+  });
+
+  it('masks previews so a change set never holds the value', () => {
+    expect(maskIdentifier('6222000011112222')).toBe('62************22');
+    expect(maskIdentifier(' 13812345678 ')).toBe('13*******78');
+    expect(maskIdentifier('dev-9')).toBe('d***9');
+    expect(maskIdentifier('1.2')).toBe('***');
+    expect(maskIdentifier('')).toBe('');
+  });
+
+  it('checks change sets by shape and against the live lists', () => {
+    const list = newWatchlist('mule-cards', 'bankCard');
+    const entries = hashEntries(list, [{ value: '6222000011112222', reason: 'mule', source: 'bank', expiresAt: '2030-01-01T00:00:00Z' }], hasher, 'ivy', NOW);
+    const add: WatchlistChangeSet = { id: 'wlc_0001', list: 'mule-cards', operation: 'add', reason: 'bank list', source: 'api', proposedBy: 'ivy', proposedAt: NOW, add: proposeEntries(entries, ['62************22']), remove: [] };
+    const live = new Map([['mule-cards', list]]);
+    expect(checkChangeSet(add, live)).toEqual([]);
+    expect(checkChangeSet(add, new Map())).toEqual([{ path: 'list', message: 'watchlist mule-cards not found' }]);
+    expect(checkChangeSet({ ...add, add: [{ ...add.add[0]!, key: '6222000011112222x' }] }, live)).toEqual([expect.objectContaining({ path: 'add[0].key' })]);
+    expect(checkChangeSet({ ...add, remove: [entries[0]!.key] }, live)).toEqual([expect.objectContaining({ path: 'add' })]);
+    expect(checkChangeSet({ ...add, operation: 'create', add: [], create: { kind: 'bankCard', description: '' } }, live)).toEqual([{ path: 'list', message: 'watchlist mule-cards already exists' }]);
+    expect(checkChangeSet({ ...add, reason: ' ' }, live)).toEqual([{ path: 'reason', message: 'reason is required' }]);
+    expect(checkChangeSet('nope', live)).toEqual([{ path: '(root)', message: 'expected a watchlist change set' }]);
+    // Applied entries are added by the proposer, at the time of application, with the proposed expiry.
+    expect(entriesOf(add, '2025-06-02T00:00:00.000Z')).toEqual([{ key: entries[0]!.key, reason: 'mule', source: 'bank', addedBy: 'ivy', addedAt: '2025-06-02T00:00:00.000Z', expiresAt: '2030-01-01T00:00:00.000Z' }]);
   });
 });

@@ -28,7 +28,8 @@ const GIVEN = ['伟', '芳', '娜', '敏', '静', '磊', '洋', '艳', '勇', '�
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 
-function checkDigit(first17: string): string {
+/** The ISO 7064 MOD 11-2 check character of a PRC resident ID number's first 17 digits. */
+export function idNumberCheckDigit(first17: string): string {
   const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(first17[i]) * weights[i]!;
@@ -57,7 +58,7 @@ export function demoPortfolio(endMs: number, options: DemoOptions = {}): DemoApp
     return {
       applicantId: `C-D${String(++serial).padStart(5, '0')}`,
       fullName: pick(SURNAMES) + pick(GIVEN) + (rnd() < 0.5 ? pick(GIVEN) : ''),
-      idNumber: first17 + checkDigit(first17),
+      idNumber: first17 + idNumberCheckDigit(first17),
       phone: `1${int(3, 9)}${digits(9)}`,
       birthDate: ymd,
       deviceId: `dev-${hex(10)}`,

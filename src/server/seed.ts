@@ -108,6 +108,8 @@ export async function seedDemoPortfolio(services: Services, options: { endMs?: n
     const view = await decisions.decide(system, { flow: 'consumer-loan', application: a.application, idempotencyKey: `demo:${String(a.application.applicationId)}`, at: new Date(a.at).toISOString() });
     counts[view.decision]++;
   }
+  // Graph rows and review cases are written behind the answers: let them land before detecting rings.
+  await decisions.drain();
   const detection = await fraud.detect({ userId: SYSTEM_USER });
   const open = await fraud.queue({ limit: 1000 });
   return {

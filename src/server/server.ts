@@ -69,6 +69,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const seeded = await seedFlows(services.governance, config.seedFlowsDir);
     for (const s of seeded.loaded) if (s.created) log.info({ flow: s.flow, version: s.version, file: s.file }, 'seeded flow');
     for (const f of seeded.failed) log.error({ file: f.file }, `seed flow failed: ${f.message}`);
+    // Decisions answered just before a crash may miss their graph row or case: redo those before serving.
+    const caughtUp = await services.decisions.catchUpFollowUps();
+    if (caughtUp.graph || caughtUp.cases) log.warn(caughtUp, `caught up after an unclean stop: ${caughtUp.graph} graph application(s), ${caughtUp.cases} case(s) from recorded decisions`);
     // Conveniences, not the service: a failure is logged and the service starts anyway.
     try {
       const lists = await seedWatchlists(fraud, services.flows, seeded.loaded);

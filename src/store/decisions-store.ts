@@ -59,3 +59,18 @@ export async function listDecisions(db: Kysely<ServiceDatabase>, q: DecisionQuer
   if (q.beforeId) query = query.where('id', '<', q.beforeId);
   return query.execute();
 }
+
+/** Flow versions decided at or after `from` (ISO): which flows a catch-up after a crash has to look at. */
+export async function flowVersionsSince(db: Kysely<ServiceDatabase>, from: string): Promise<{ flow_id: string; flow_version: string }[]> {
+  return db.selectFrom('decisions').select(['flow_id', 'flow_version']).distinct().where('created_at', '>=', from).execute();
+}
+
+/** Decisions of one flow version at or after `from`, oldest first, a page at a time (after `afterId`). */
+export async function decisionsOfVersionSince(db: Kysely<ServiceDatabase>, q: { flow: string; version: string; from: string; afterId?: string; limit: number }): Promise<Pick<DecisionRow, 'id' | 'flow_id' | 'input' | 'result' | 'decision' | 'evaluated_at' | 'caller_user_id' | 'caller_key_id'>[]> {
+  let query = db.selectFrom('decisions')
+    .select(['id', 'flow_id', 'input', 'result', 'decision', 'evaluated_at', 'caller_user_id', 'caller_key_id'])
+    .where('flow_id', '=', q.flow).where('flow_version', '=', q.version).where('created_at', '>=', q.from)
+    .orderBy('id').limit(q.limit);
+  if (q.afterId) query = query.where('id', '>', q.afterId);
+  return query.execute();
+}

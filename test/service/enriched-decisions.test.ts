@@ -1,6 +1,6 @@
 // The decision path with real-time variables and anti-fraud, end to end through the API: velocity counts, a credit
 // bureau over HTTP (a local server standing in for the provider, counting calls and able to hang), the identity
-// graph, ring detection, cases, and the watchlist a confirmed case feeds.
+// graph, ring detection, cases, and the watchlist a confirmed case feeds once a second user approves the change.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
@@ -46,6 +46,7 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
   let t: TestServer;
   const bureau = bureauServer();
   let investigator: string;
+  let approver: string;
   let dir: string;
 
   beforeAll(async () => {
@@ -67,6 +68,7 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
     writeFileSync(file, stringify(doc));
     t = await startTestServer(dialect, 'enriched', { seedFlowsDir: EXAMPLE_FLOWS, demoData: false, variablesFile: file });
     investigator = await t.keyFor('ivy', ['investigator']);
+    approver = await t.keyFor('lee', ['approver']);
   });
 
   afterAll(async () => {
@@ -134,11 +136,14 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
     }
     expect(d).toMatchObject({ decision: 'REVIEW', reasons: ['BU01'] });
     expect((await stored(d.id)).application).toMatchObject({ bureauStatus: 'unavailable', bureauReason: 'SOURCE_TIMEOUT', bureauDelinquencies12m: 0 });
-    const cases = await t.request('GET', '/v1/cases?limit=1000', { key: investigator });
-    expect(cases.body.items.filter((c: { source: string; applicationIds: string[] }) => c.source === 'review' && c.applicationIds.includes(d.id))).toHaveLength(1);
+    // The case opens behind the answer (its decision record is already durable).
+    await expect.poll(async () => {
+      const cases = await t.request('GET', '/v1/cases?limit=1000', { key: investigator });
+      return cases.body.items.filter((c: { source: string; applicationIds: string[] }) => c.source === 'review' && c.applicationIds.includes(d.id)).length;
+    }, { timeout: 5000 }).toBe(1);
   });
 
-  it('detects a planted ring, opens a case; confirming it blocks the next application from its device (FR01)', async () => {
+  it('detects a planted ring, opens a case; confirming it and approving the proposal blocks the next application from its device (FR01)', async () => {
     const members = Array.from({ length: 8 }, () => person());
     const devices = ['dev-ring-a', 'dev-ring-b'];
     const ids: string[] = [];
@@ -164,6 +169,15 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
       body: { action: 'resolve', disposition: 'confirmed_fraud', summary: 'Eight identities rotating two devices and one card', watchlist: [{ list: 'fraud-devices', applicationId: ids[0], role: 'deviceId' }] },
     });
     expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+    expect(resolved.body.watchlistChanges).toHaveLength(1);
+    // Proposed, not applied: inWatchlist() does not see it, so the device is not blocked yet.
+    expect((await t.request('GET', '/v1/watchlists/fraud-devices', { key: investigator })).body.entries).toHaveLength(0);
+    const early = await decide(person({ deviceId: devices[0] }));
+    expect(early.reasons).not.toContain('FR01');
+    // The investigator cannot approve her own proposal; a second user with the approver role applies it.
+    expect((await t.request('POST', `/v1/watchlist-changes/${resolved.body.watchlistChanges[0]}/versions/1/approve`, { key: investigator, body: { comment: 'mine' } })).status).toBe(403);
+    const approved = await t.request('POST', `/v1/watchlist-changes/${resolved.body.watchlistChanges[0]}/versions/1/approve`, { key: approver, body: { comment: 'ring evidence checked' } });
+    expect(approved.body, JSON.stringify(approved.body)).toMatchObject({ status: 'active', author: 'ivy', approver: 'lee' });
     const list = await t.request('GET', '/v1/watchlists/fraud-devices', { key: investigator });
     expect(list.body.entries).toHaveLength(1);
 
@@ -179,8 +193,10 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
       expect(replay.body, id).toMatchObject({ identical: true });
     }
     expect((await stored(next.id)).application.$watchlistHits).toMatchObject({ 'fraud-devices': [expect.stringMatching(/^[0-9a-f]{32}$/)] });
-    const after = await t.request('GET', '/v1/cases?limit=1000', { key: investigator });
-    expect(after.body.items.filter((c: { source: string; applicationIds: string[] }) => c.source === 'watchlist_hit' && c.applicationIds.includes(next.id))).toHaveLength(1);
+    await expect.poll(async () => {
+      const after = await t.request('GET', '/v1/cases?limit=1000', { key: investigator });
+      return after.body.items.filter((c: { source: string; applicationIds: string[] }) => c.source === 'watchlist_hit' && c.applicationIds.includes(next.id)).length;
+    }, { timeout: 5000 }).toBe(1);
   });
 });
 

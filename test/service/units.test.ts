@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { readFileSync } from 'node:fs';
+import { configReference, loadConfig } from '../../src/config.ts';
 import { canonicalJson, createKeyRing, generateKeySpec, maskValue } from '../../src/kernel/crypto.ts';
 import { MingjianError } from '../../src/kernel/errors.ts';
 import { newId } from '../../src/kernel/ids.ts';
@@ -21,6 +22,16 @@ describe('configuration', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(MingjianError);
       expect((err as MingjianError).details!.map((d) => d.path).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+    }
+  });
+
+  it('is documented in the README: every variable with its default', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## The CLI'));
+    for (const { env, default: fallback } of configReference()) {
+      const row = section.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${env}\``));
+      expect(row, env).toBeDefined();
+      if (fallback !== undefined) expect(row, env).toContain(String(fallback));
     }
   });
 });

@@ -1,13 +1,15 @@
-// Anti-fraud API: /v1/cases, /v1/rings, /v1/watchlists, /v1/graph. Investigators (and admins) work cases, rings,
-// watchlists and the graph; services with the `decide` permission feed decided applications into the graph.
-// Every change is audited by the fraud service in the same transaction as the change.
+// Anti-fraud API: /v1/cases, /v1/rings, /v1/watchlists, /v1/graph. Permissions come from the access module
+// (`fraud:investigate` for cases, rings and the graph; `watchlists:read|propose|approve` for watchlists; `decide` to feed
+// decided applications into the graph), checked before the handler runs, with a 403 naming the permission.
+// Watchlist changes are never applied here: each request becomes a governed change set (202 Accepted) that a
+// different user approves at /v1/watchlist-changes/{id}/versions/1/approve. Every change is audited.
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { MingjianError } from '../../kernel/errors.ts';
 import { callerOf } from '../app.ts';
 import { errors } from '../schemas.ts';
-import type { Caller } from '../services/access.ts';
-import { FraudService, FRAUD_KEY_LABEL, type CaseAction } from '../../fraud/fraud-service.ts';
+import { requirePermission, type Permission } from '../services/access.ts';
+import type { CaseAction, FraudService } from '../../fraud/fraud-service.ts';
 import { CASE_SOURCES, DISPOSITIONS, PRIORITIES } from '../../fraud/cases.ts';
 import { KINDS, ROLES } from '../../fraud/identifiers.ts';
 import { STATUSES, type ApplicationStatus } from '../../fraud/application-identifiers.ts';
@@ -54,25 +56,24 @@ const CaseActionBody = Type.Union([
 
 const Entry = Type.Object({ value: Text(512), reason: Text(500), source: Text(200), expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])) }, { additionalProperties: false });
 
-const INVESTIGATORS = ['investigator', 'admin'] as const;
+const ChangeReason = Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'why the change is proposed (shown to the approver)' }));
+const ChangeView = Type.Object({
+  id: Type.String(), status: Type.String(), list: Type.String(), operation: Type.String(), reason: Type.String(), source: Type.String(),
+  proposedBy: Type.String(), proposedAt: Type.String(), approver: Type.Union([Type.String(), Type.Null()]), entries: Type.Integer(), removals: Type.Integer(),
+  duplicates: Type.Optional(Type.Integer()), approve: Type.String({ description: 'where another user with watchlists:approve approves it' }),
+});
 
-function investigator(request: FastifyRequest): Caller {
-  const caller = callerOf(request);
-  if (!caller.roles.some((r) => (INVESTIGATORS as readonly string[]).includes(r))) {
-    throw new MingjianError('FORBIDDEN', `anti-fraud work needs the investigator role; role ${caller.roles.join(', ') || '(none)'} does not have it`);
-  }
-  return caller;
-}
-
-const actorOf = (c: Caller) => ({ userId: c.userId, keyId: c.keyId });
+const auth = (permission: Permission) => ({ auth: permission });
+const investigate = auth('fraud:investigate');
 
 export default async function fraudRoutes(app: FastifyInstance): Promise<void> {
-  // The service may be wired into app.services by the lead; until then this plugin owns one over the same store.
-  const fraud = (app.services as unknown as { fraud?: FraudService }).fraud
-    ?? await FraudService.open(app.services.store.db, { key: Buffer.from(app.services.keyRing.keyedHash(FRAUD_KEY_LABEL), 'hex') });
+  const { fraud, watchlistChanges: changes } = app.services;
+  // Created by server.ts with the services; without it there is no anti-fraud API (and no second, ungoverned one).
+  if (!fraud || !changes) return;
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   const tags = ['anti-fraud'];
   const err = errors(400, 401, 403, 404, 409);
+  const accepted = { 202: ChangeView, ...err };
 
   // ---- graph ----
   app.post<{ Body: Static<typeof RecordBody> }>('/v1/graph/applications', {
@@ -93,119 +94,110 @@ export default async function fraudRoutes(app: FastifyInstance): Promise<void> {
   }));
 
   app.get<{ Params: { applicationId: string }; Querystring: { hops: number; limit: number } }>('/v1/graph/:applicationId', {
+    config: investigate,
     schema: { tags, summary: 'Neighbourhood of an application up to N hops (identifiers as hashes)', params: Type.Object({ applicationId: Text(128) }), querystring: Type.Object({ hops: Type.Integer({ minimum: 0, maximum: 4, default: 2 }), limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }) }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return fraud.neighbourhood(request.params.applicationId, request.query.hops, request.query.limit);
-  });
+  }, async (request) => fraud.neighbourhood(request.params.applicationId, request.query.hops, request.query.limit));
 
   app.get<{ Params: { applicationId: string } }>('/v1/graph/:applicationId/backtrack', {
+    config: investigate,
     schema: { tags, summary: 'Everything an application touched, with dates, and the cases it is in', params: Type.Object({ applicationId: Text(128) }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return fraud.backtrackApplication(request.params.applicationId);
-  });
+  }, async (request) => fraud.backtrackApplication(request.params.applicationId));
 
   app.post<{ Body: { kind: string; value: string } }>('/v1/graph/backtrack', {
+    config: investigate,
     schema: { tags, summary: 'Everything an identifier touched (the value travels in the body, is hashed, never stored)', body: Type.Object({ kind: literals(KINDS), value: Text(512) }, { additionalProperties: false }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return fraud.backtrackIdentifier(request.body.kind, request.body.value);
-  });
+  }, async (request) => fraud.backtrackIdentifier(request.body.kind, request.body.value));
 
   // ---- rings ----
   app.get<{ Querystring: { limit: number } }>('/v1/rings', {
+    config: investigate,
     schema: { tags, summary: 'Rings of the last detection run, highest score first', querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return { items: await fraud.listRings(request.query.limit) };
-  });
+  }, async (request) => ({ items: await fraud.listRings(request.query.limit) }));
 
   app.post<{ Body: { minScore?: number; hubThreshold?: number } }>('/v1/rings/detect', {
+    config: investigate,
     schema: { tags, summary: 'Run ring detection now; rings above the case threshold open cases', body: Type.Optional(Type.Object({ minScore: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })), hubThreshold: Type.Optional(Type.Integer({ minimum: 2 })) }, { additionalProperties: false })), response: err },
   }, async (request) => {
-    const caller = investigator(request);
     const b = request.body ?? {};
-    const { rings, casesOpened } = await fraud.detect(actorOf(caller), { ...(b.minScore !== undefined ? { minScore: b.minScore } : {}), ...(b.hubThreshold !== undefined ? { hubThreshold: b.hubThreshold } : {}) });
+    const { rings, casesOpened } = await fraud.detect(callerOf(request), { ...(b.minScore !== undefined ? { minScore: b.minScore } : {}), ...(b.hubThreshold !== undefined ? { hubThreshold: b.hubThreshold } : {}) });
     return { rings: rings.map((r) => ({ id: r.id, score: r.score, members: r.members, links: r.links, factors: r.factors })), casesOpened };
   });
 
   app.get<{ Params: { id: string } }>('/v1/rings/:id', {
+    config: investigate,
     schema: { tags, summary: 'One ring: members, tying identifiers (hashes), score factors', params: Type.Object({ id: Text(64) }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return fraud.getRing(request.params.id);
-  });
+  }, async (request) => fraud.getRing(request.params.id));
 
   // ---- cases ----
   app.get<{ Querystring: { assignee?: string; breached?: boolean; limit: number } }>('/v1/cases', {
+    config: investigate,
     schema: { tags, summary: 'Open cases, most urgent first, with their SLA clocks', querystring: Type.Object({ assignee: Type.Optional(Text(100)), breached: Type.Optional(Type.Boolean()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }), response: err },
   }, async (request) => {
-    investigator(request);
     const q = request.query;
     return { items: await fraud.queue({ limit: q.limit, ...(q.assignee ? { assignee: q.assignee } : {}), ...(q.breached ? { breached: true } : {}) }) };
   });
 
   app.post<{ Body: Static<typeof OpenCaseBody> }>('/v1/cases', {
+    config: investigate,
     schema: { tags, summary: 'Open a case (manual report, review outcome, watchlist hit, ring, early warning)', body: OpenCaseBody, response: err },
-  }, async (request, reply) => {
-    const caller = investigator(request);
-    return reply.code(201).send(await fraud.openCase(actorOf(caller), request.body as Parameters<FraudService['openCase']>[1]));
-  });
+  }, async (request, reply) => reply.code(201).send(await fraud.openCase(callerOf(request), request.body as Parameters<FraudService['openCase']>[1])));
 
   app.get<{ Params: { id: string } }>('/v1/cases/:id', {
+    config: investigate,
     schema: { tags, summary: 'One case with notes, evidence, history and SLA status', params: Type.Object({ id: Text(100) }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return fraud.getCase(request.params.id);
-  });
+  }, async (request) => fraud.getCase(request.params.id));
 
   app.post<{ Params: { id: string }; Body: Static<typeof CaseActionBody> }>('/v1/cases/:id/actions', {
-    schema: { tags, summary: 'Act on a case: assign, start, note, evidence, snapshot, link, priority, resolve, reopen', params: Type.Object({ id: Text(100) }), body: CaseActionBody, response: err },
+    config: investigate,
+    schema: {
+      tags,
+      summary: 'Act on a case: assign, start, note, evidence, snapshot, link, priority, resolve, reopen',
+      description: 'Resolving as confirmed_fraud flags the applications, alerts live loans booked from them (rule new_fraud_link), and turns `watchlist` proposals into change sets waiting for approval (needs watchlists:propose too); their ids come back in `watchlistChanges`.',
+      params: Type.Object({ id: Text(100) }), body: CaseActionBody, response: err,
+    },
   }, async (request) => {
-    const caller = investigator(request);
-    return fraud.act(actorOf(caller), request.params.id, request.body as CaseAction);
+    const caller = callerOf(request);
+    // Checked before the case changes: proposals are refused with the resolution, not after it was saved.
+    if (request.body.action === 'resolve' && request.body.watchlist?.length) requirePermission(caller, 'watchlists:propose');
+    return fraud.act(caller, request.params.id, request.body as CaseAction);
   });
 
   // ---- watchlists ----
-  app.get('/v1/watchlists', { schema: { tags, summary: 'Watchlists with entry counts', response: err } }, async (request) => {
-    investigator(request);
-    return { items: fraud.listWatchlists() };
-  });
+  app.get('/v1/watchlists', { config: auth('watchlists:read'), schema: { tags, summary: 'Watchlists with entry counts', response: err } }, async () => ({ items: fraud.listWatchlists() }));
 
-  app.post<{ Body: { name: string; kind: string; description?: string } }>('/v1/watchlists', {
-    schema: { tags, summary: 'Create a watchlist of one identifier kind', body: Type.Object({ name: Text(64), kind: literals(KINDS), description: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }), response: err },
+  app.post<{ Body: { name: string; kind: string; description?: string; reason?: string } }>('/v1/watchlists', {
+    config: auth('watchlists:propose'),
+    schema: { tags, summary: 'Propose a new watchlist of one identifier kind (created once another user approves)', body: Type.Object({ name: Text(64), kind: literals(KINDS), description: Type.Optional(Type.String({ maxLength: 500 })), reason: ChangeReason }, { additionalProperties: false }), response: accepted },
   }, async (request, reply) => {
-    const caller = investigator(request);
-    return reply.code(201).send(await fraud.createWatchlist(actorOf(caller), request.body));
+    const b = request.body;
+    return reply.code(202).send(await changes.propose(callerOf(request), { operation: 'create', list: b.name, kind: b.kind, ...(b.description !== undefined ? { description: b.description } : {}), ...(b.reason ? { reason: b.reason } : {}) }));
   });
 
   app.get<{ Params: { name: string } }>('/v1/watchlists/:name', {
-    schema: { tags, summary: 'A watchlist and its entries (hashed keys, reasons, sources, expiry)', params: Type.Object({ name: Text(64) }), response: err },
-  }, async (request) => {
-    investigator(request);
-    return fraud.getWatchlist(request.params.name);
-  });
+    config: auth('watchlists:read'),
+    schema: { tags, summary: 'A watchlist and its live entries (hashed keys, reasons, sources, expiry)', params: Type.Object({ name: Text(64) }), response: err },
+  }, async (request) => fraud.getWatchlist(request.params.name));
 
-  app.post<{ Params: { name: string }; Body: { entries: Static<typeof Entry>[] } }>('/v1/watchlists/:name/entries', {
-    schema: { tags, summary: 'Add entries (values are hashed on arrival and never stored)', params: Type.Object({ name: Text(64) }), body: Type.Object({ entries: Type.Array(Entry, { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), response: err },
-  }, async (request) => {
-    const caller = investigator(request);
-    return fraud.addWatchlistEntries(actorOf(caller), request.params.name, request.body.entries);
-  });
+  app.get<{ Params: { name: string } }>('/v1/watchlists/:name/changes', {
+    config: auth('watchlists:read'),
+    schema: { tags, summary: 'Change sets of a watchlist waiting for approval (or approved but not applied)', params: Type.Object({ name: Text(64) }), response: { 200: Type.Object({ items: Type.Array(ChangeView) }), ...err } },
+  }, async (request) => ({ items: await changes.pending(request.params.name) }));
 
-  app.post<{ Params: { name: string }; Body: string }>('/v1/watchlists/:name/import', {
-    schema: { tags, summary: 'Bulk import from CSV (text/csv: value,reason,source[,expiresAt])', params: Type.Object({ name: Text(64) }), response: err },
-  }, async (request) => {
-    const caller = investigator(request);
+  app.post<{ Params: { name: string }; Body: { entries: Static<typeof Entry>[]; reason?: string } }>('/v1/watchlists/:name/entries', {
+    config: auth('watchlists:propose'),
+    schema: { tags, summary: 'Propose entries (values are hashed on arrival; the change set keeps hashes and masked previews)', params: Type.Object({ name: Text(64) }), body: Type.Object({ entries: Type.Array(Entry, { minItems: 1, maxItems: 10_000 }), reason: ChangeReason }, { additionalProperties: false }), response: accepted },
+  }, async (request, reply) => reply.code(202).send(await changes.propose(callerOf(request), { operation: 'add', list: request.params.name, entries: request.body.entries, ...(request.body.reason ? { reason: request.body.reason } : {}) })));
+
+  app.post<{ Params: { name: string }; Querystring: { reason?: string }; Body: string }>('/v1/watchlists/:name/import', {
+    config: auth('watchlists:propose'),
+    schema: { tags, summary: 'Propose a bulk import from CSV (text/csv: value,reason,source[,expiresAt])', params: Type.Object({ name: Text(64) }), querystring: Type.Object({ reason: ChangeReason }), response: accepted },
+  }, async (request, reply) => {
     if (typeof request.body !== 'string') throw new MingjianError('VALIDATION', 'send the CSV as text/csv', [{ path: 'body', message: 'expected CSV text' }]);
-    return fraud.importWatchlistCsv(actorOf(caller), request.params.name, request.body);
+    return reply.code(202).send(await changes.propose(callerOf(request), { operation: 'import', list: request.params.name, csv: request.body, ...(request.query.reason ? { reason: request.query.reason } : {}) }));
   });
 
-  app.delete<{ Params: { name: string }; Body: { keys: string[] } }>('/v1/watchlists/:name/entries', {
-    schema: { tags, summary: 'Remove entries by key', params: Type.Object({ name: Text(64) }), body: Type.Object({ keys: Type.Array(Type.String({ pattern: '^[0-9a-f]{16}$' }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), response: err },
-  }, async (request) => {
-    const caller = investigator(request);
-    return fraud.removeWatchlistEntries(actorOf(caller), request.params.name, request.body.keys);
-  });
+  app.delete<{ Params: { name: string }; Body: { keys: string[]; reason: string } }>('/v1/watchlists/:name/entries', {
+    config: auth('watchlists:propose'),
+    schema: { tags, summary: 'Propose removing entries by key, with a reason', params: Type.Object({ name: Text(64) }), body: Type.Object({ keys: Type.Array(Type.String({ pattern: '^[0-9a-f]{16}$' }), { minItems: 1, maxItems: 10_000 }), reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }), response: accepted },
+  }, async (request, reply) => reply.code(202).send(await changes.propose(callerOf(request), { operation: 'remove', list: request.params.name, keys: request.body.keys, reason: request.body.reason })));
 }

@@ -1,12 +1,13 @@
-// Versioned, governed objects: one set of routes per registered kind (/v1/flows now; /v1/watchlists and /v1/models
-// when those kinds register), all served by the one governance service.
+// Versioned, governed objects: one set of routes per registered kind (/v1/flows, /v1/models, /v1/watchlist-changes),
+// all served by the one governance service. Change-set kinds (watchlist changes) are proposed through their own API,
+// so their draft, edit, submit and rollback routes are not offered; approve, reject and activate are the same.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MingjianError } from '../../kernel/errors.ts';
 import { callerOf } from '../app.ts';
 import type { GovernedVersion } from '../../store/governance-store.ts';
 import type { Permission } from '../services/access.ts';
-import type { SourceFormat } from '../services/governance.ts';
+import { permissionsOf, type SourceFormat } from '../services/governance.ts';
 import { CommentBodySchema, ErrorDetailSchema, errors, GovernedVersionSchema, OptionalCommentBodySchema } from '../schemas.ts';
 
 const ObjectParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -35,20 +36,22 @@ export default async function governanceRoutes(app: FastifyInstance): Promise<vo
   for (const k of governance.kinds()) {
     const base = `/v1/${k.plural}`;
     const tags = [k.plural];
-    const read = { config: { auth: 'objects:read' as const } };
-    const edit = { config: { auth: 'objects:edit' as const } };
-    const approve = { config: { auth: 'objects:approve' as const } };
-    const activate = { config: { auth: 'objects:activate' as const } };
+    const permissions = permissionsOf(k);
+    const read = { config: { auth: permissions.read } };
+    const edit = { config: { auth: permissions.edit } };
+    const approve = { config: { auth: permissions.approve } };
+    const activate = { config: { auth: permissions.activate } };
+    const documents = !k.changeSet;
 
     app.get(base, { ...read, schema: { tags, summary: `List ${k.plural} with their active version`, response: { 200: Type.Object({ items: Type.Array(Type.Object({ objectId: Type.String(), versions: Type.Integer(), activeVersion: Type.Union([Type.String(), Type.Null()]), latestVersion: Type.String(), latestStatus: Type.String() })) }) } } }, async () => ({
       items: await governance.listObjects(k.kind),
     }));
 
-    app.post(base, { ...edit, schema: { tags, summary: `Create a draft ${k.kind} version (YAML or JSON); problems are listed, the draft is kept`, body: DocumentBody, response: { 201: GovernedVersionSchema, ...errors(400, 401, 403, 409, 413) } } }, async (request, reply) =>
+    if (documents) app.post(base, { ...edit, schema: { tags, summary: `Create a draft ${k.kind} version (YAML or JSON); problems are listed, the draft is kept`, body: DocumentBody, response: { 201: GovernedVersionSchema, ...errors(400, 401, 403, 409, 413) } } }, async (request, reply) =>
       reply.code(201).send(await governance.createDraft(callerOf(request), k.kind, documentOf(request))),
     );
 
-    app.post(`${base}/validate`, { ...read, schema: { tags, summary: `Validate a ${k.kind} document without saving it`, body: DocumentBody, response: { 200: Validation, ...errors(400, 401, 403) } } }, async (request) =>
+    if (documents) app.post(`${base}/validate`, { ...read, schema: { tags, summary: `Validate a ${k.kind} document without saving it`, body: DocumentBody, response: { 200: Validation, ...errors(400, 401, 403) } } }, async (request) =>
       governance.validateDocument(k.kind, documentOf(request)),
     );
 
@@ -87,7 +90,7 @@ export default async function governanceRoutes(app: FastifyInstance): Promise<vo
       governance.getVersion(k.kind, request.params.id, request.params.version),
     );
 
-    app.put<VP>(
+    if (documents) app.put<VP>(
       `${base}/:id/versions/:version`,
       { ...edit, schema: { tags, summary: `Replace a draft's document (only drafts change)`, params: VersionParams, body: DocumentBody, response: { 200: GovernedVersionSchema, ...errors(400, 401, 403, 404, 409) } } },
       async (request) => governance.updateDraft(callerOf(request), k.kind, request.params.id, request.params.version, documentOf(request)),
@@ -119,13 +122,13 @@ export default async function governanceRoutes(app: FastifyInstance): Promise<vo
         async (request) => summary(await run(request)),
       );
 
-    action('submit', edit, 'Submit a valid draft for approval', false, (r) => governance.submit(callerOf(r), k.kind, r.params.id, r.params.version, r.body?.comment));
-    action('approve', approve, 'Approve a submitted version (maker-checker: not by its author)', true, (r) => governance.approve(callerOf(r), k.kind, r.params.id, r.params.version, r.body!.comment!));
+    if (documents) action('submit', edit, 'Submit a valid draft for approval', false, (r) => governance.submit(callerOf(r), k.kind, r.params.id, r.params.version, r.body?.comment));
+    action('approve', approve, documents ? 'Approve a submitted version (maker-checker: not by its author)' : 'Approve a submitted change set and apply it at once (maker-checker: not by its proposer)', true, (r) => governance.approve(callerOf(r), k.kind, r.params.id, r.params.version, r.body!.comment!));
     action('reject', approve, 'Reject a submitted version with a comment', true, (r) => governance.reject(callerOf(r), k.kind, r.params.id, r.params.version, r.body!.comment!));
-    action('activate', activate, 'Activate an approved version (the active one retires)', false, (r) => governance.activate(callerOf(r), k.kind, r.params.id, r.params.version, r.body?.comment));
+    action('activate', activate, documents ? 'Activate an approved version (the active one retires)' : 'Apply an approved change set whose application failed at approval', false, (r) => governance.activate(callerOf(r), k.kind, r.params.id, r.params.version, r.body?.comment));
 
     const Rollback = Type.Union([Type.Object({ version: Type.Optional(Type.String({ minLength: 1 })), comment: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }), Type.Null()]);
-    app.post<{ Params: Static<typeof ObjectParams>; Body: { version?: string; comment?: string } | null }>(
+    if (documents) app.post<{ Params: Static<typeof ObjectParams>; Body: { version?: string; comment?: string } | null }>(
       `${base}/:id/rollback`,
       { ...activate, schema: { tags, summary: 'Re-activate an earlier active version (default: the one active before the current)', params: ObjectParams, body: Rollback, response: { 200: VersionSummary, ...errors(400, 401, 403, 404, 409) } } },
       async (request) => summary(await governance.rollback(callerOf(request), k.kind, request.params.id, request.body?.version, request.body?.comment)),

@@ -26,7 +26,11 @@ export type Permission =
   | 'models:read'
   | 'models:score'
   | 'funding:read'
-  | 'funding:route';
+  | 'funding:route'
+  | 'fraud:investigate'
+  | 'watchlists:read'
+  | 'watchlists:propose'
+  | 'watchlists:approve';
 
 /** The one table of which role holds which permission. */
 export const PERMISSIONS: Record<Permission, readonly Role[]> = {
@@ -45,6 +49,12 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'models:score': ['service', 'admin', 'analyst', 'operator'],
   'funding:read': ['admin', 'analyst', 'operator', 'auditor'],
   'funding:route': ['admin', 'operator', 'service'],
+  // Anti-fraud: investigators work cases, rings and the identity graph and propose watchlist changes; an approver
+  // (never the proposer: maker-checker) applies them. Approvers and auditors read lists and change sets (hashes only).
+  'fraud:investigate': ['admin', 'investigator'],
+  'watchlists:read': ['admin', 'investigator', 'approver', 'auditor'],
+  'watchlists:propose': ['admin', 'investigator'],
+  'watchlists:approve': ['admin', 'approver'],
 };
 
 export interface Caller {

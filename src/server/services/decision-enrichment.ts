@@ -46,8 +46,23 @@ export interface DecidedApplication {
 export interface DecisionEnrichment {
   plan(compiled: CompiledFlow, flowId: string, version: string): EnrichmentPlan;
   enrich(plan: EnrichmentPlan, application: Record<string, unknown>, decision: { id: string; time: number }): Promise<Enrichment>;
-  /** After the record committed. Never throws: the decision stands; a failure is reported through `warn`. */
+  /**
+   * After the record committed. Resolves once the next decision will see this one (velocity counted, application in
+   * the graph); writing the graph row and opening a case go on in the background (see `drain`), because the decision
+   * record they derive from is already durable and `catchUp` redoes them after a crash. Never throws: the decision
+   * stands; a failure is reported through `warn`.
+   */
   afterCommit(plan: EnrichmentPlan, application: Record<string, unknown>, decided: DecidedApplication): Promise<void>;
+  /** Resolves when every background write started so far has settled (graceful shutdown, tests). */
+  drain(): Promise<void>;
+  /** Where a catch-up must start (epoch ms): the latest decision the graph holds, or null when it holds none. */
+  catchUpFrom(): number | null;
+  /**
+   * Redoes what `afterCommit` would have done for a recorded decision whose follow-ups may be missing (the process
+   * died between its commit and theirs): the graph skips applications it holds, and a case opens only when none holds
+   * the application. Returns what it had to redo.
+   */
+  catchUp(plan: EnrichmentPlan, application: Record<string, unknown>, decided: DecidedApplication, watchlistHit: boolean): Promise<{ graph: boolean; cases: number }>;
 }
 
 const EMPTY_PLAN: EnrichmentPlan = Object.freeze({ velocity: [], sources: [], graph: [], recordVelocity: false, fraud: false, empty: true }) as EnrichmentPlan;
@@ -84,6 +99,7 @@ export function createDecisionEnrichment(deps: {
 }): DecisionEnrichment {
   const plans = new WeakMap<CompiledFlow, EnrichmentPlan>();
   const { variables, fraud } = deps;
+  const pending = new Set<Promise<void>>();
 
   function computePlan(compiled: CompiledFlow, flowId: string, version: string): EnrichmentPlan {
     // The service fills only the inputs the flow asks it to (declared `source: velocity | external | graph`) and
@@ -109,7 +125,7 @@ export function createDecisionEnrichment(deps: {
     return { velocity, sources, graph, recordVelocity, fraud: usesFraud, empty: false };
   }
 
-  return {
+  const enrichment: DecisionEnrichment = {
     plan(compiled, flowId, version) {
       let plan = plans.get(compiled);
       if (!plan) plans.set(compiled, (plan = computePlan(compiled, flowId, version)));
@@ -140,17 +156,63 @@ export function createDecisionEnrichment(deps: {
         tasks.push((async () => {
           const identifiers = identifiersOf(application);
           const hits = fraud.watchlistHits(identifiers);
-          await fraud.recordApplication({ applicationId: d.decisionId, appliedAt: d.time, status: statusFromDecision(d.outcome), identifiers });
-          const why = d.reasons.length ? ` (${d.reasons.join(', ')})` : '';
-          if (hits.length) {
-            const lists = [...new Set(hits.map((h) => h.list))];
-            await fraud.openCase(d.actor, { source: 'watchlist_hit', sourceRef: lists.join(','), priority: 'high', applicationIds: [d.decisionId], title: `Watchlist hit on ${lists.join(', ')}: ${d.flow} decision ${d.decisionId} ${d.outcome}${why}` });
-          } else if (d.outcome === 'REVIEW') {
-            await fraud.openCase(d.actor, { source: 'review', sourceRef: d.decisionId, priority: 'medium', applicationIds: [d.decisionId], title: `Review: ${d.flow} decision ${d.decisionId}${why}` });
-          }
+          const added = await fraud.addApplication({ applicationId: d.decisionId, appliedAt: d.time, status: statusFromDecision(d.outcome), identifiers });
+          background(added.stored, `graph row of decision ${d.decisionId} not stored`);
+          const opening = openCaseFor(d, hits.map((h) => h.list));
+          if (opening) background(opening, `case for decision ${d.decisionId} not opened`);
         })().catch((err: Error) => deps.warn(`anti-fraud follow-up of decision ${d.decisionId} failed: ${err.message}`)));
       }
       await Promise.all(tasks);
     },
+
+    async drain() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+
+    catchUpFrom() {
+      return fraud ? fraud.latestApplicationTime() : null;
+    },
+
+    async catchUp(plan, application, d, watchlistHit) {
+      let graph = false;
+      let cases = 0;
+      // Velocity needs no catch-up: its event is written before the decision is answered.
+      if (plan.fraud && fraud) {
+        if (!fraud.hasApplication(d.decisionId)) {
+          await fraud.recordApplication({ applicationId: d.decisionId, appliedAt: d.time, status: statusFromDecision(d.outcome), identifiers: identifiersOf(application) });
+          graph = true;
+        }
+        if ((watchlistHit || d.outcome === 'REVIEW') && !(await fraud.applicationsInCases([d.decisionId])).has(d.decisionId)) {
+          // The lists as they stand now name the hit; the record only keeps that there was one.
+          const lists = [...new Set(fraud.watchlistHits(identifiersOf(application)).map((h) => h.list))];
+          await openCaseFor(d, watchlistHit ? (lists.length ? lists : ['(recorded hit)']) : []);
+          cases++;
+        }
+      }
+      return { graph, cases };
+    },
   };
+  return enrichment;
+
+  /** A case for a watchlist hit, else for a review outcome; null when the decision needs none. */
+  function openCaseFor(d: DecidedApplication, lists: string[]): Promise<unknown> | null {
+    if (!fraud) return null;
+    const why = d.reasons.length ? ` (${d.reasons.join(', ')})` : '';
+    if (lists.length) {
+      const names = [...new Set(lists)];
+      return fraud.openCase(d.actor, { source: 'watchlist_hit', sourceRef: names.join(','), priority: 'high', applicationIds: [d.decisionId], title: `Watchlist hit on ${names.join(', ')}: ${d.flow} decision ${d.decisionId} ${d.outcome}${why}` });
+    }
+    if (d.outcome === 'REVIEW') {
+      return fraud.openCase(d.actor, { source: 'review', sourceRef: d.decisionId, priority: 'medium', applicationIds: [d.decisionId], title: `Review: ${d.flow} decision ${d.decisionId}${why}` });
+    }
+    return null;
+  }
+
+  function background(work: Promise<unknown>, failure: string): void {
+    const tracked: Promise<void> = work.then(
+      () => undefined,
+      (err: Error) => deps.warn(`${failure}: ${err.message}`),
+    ).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  }
 }

@@ -66,8 +66,13 @@ export interface DecisionService {
   get(caller: Caller, id: string, options: { unmask?: boolean }): Promise<DecisionRecordView>;
   list(caller: Caller, q: Omit<decisions.DecisionQuery, 'beforeId'> & { cursor?: string }): Promise<{ items: Omit<DecisionView, 'reasonDetails' | 'evaluatedAt' | 'trace'>[]; nextCursor: string | null }>;
   replay(caller: Caller, id: string): Promise<{ id: string; flow: string; version: string; identical: boolean; differences: DiffEntry[]; recorded: StoredResult; replayed: StoredResult }>;
-  /** Waits for every queued record to commit (graceful shutdown). */
+  /** Waits for every queued record to commit, and for the writes that follow decisions (graceful shutdown). */
   drain(): Promise<void>;
+  /**
+   * At start, before serving: redoes the follow-ups (identity-graph row, case) of decisions whose record committed
+   * but whose follow-ups a crash cut off. Looks back from the latest application the graph holds, with a margin.
+   */
+  catchUpFollowUps(): Promise<{ decisions: number; graph: number; cases: number }>;
   /** Records waiting for or in their commit. */
   readonly pendingCommits: number;
 }
@@ -322,7 +327,47 @@ export function createDecisionService(
       return { id, flow: row.flow_id, version: row.flow_version, identical: differences.length === 0, differences, recorded, replayed };
     },
 
-    drain: () => queue.drain(),
+    async drain() {
+      await queue.drain();
+      await deps.enrichment?.drain();
+    },
+
+    async catchUpFollowUps() {
+      const done = { decisions: 0, graph: 0, cases: 0 };
+      const enrichment = deps.enrichment;
+      if (!enrichment) return done;
+      const latest = enrichment.catchUpFrom();
+      // Decisions commit in batches a few milliseconds apart and their times are taken before: a minute's margin
+      // covers any order in which they reached the database.
+      const from = new Date(latest === null ? 0 : latest - 60_000).toISOString();
+      for (const v of await decisions.flowVersionsSince(db, from)) {
+        const entry = await registry.resolve(v.flow_id, v.flow_version).catch(() => undefined);
+        if (!entry) continue;
+        const plan = enrichment.plan(entry.compiled, entry.flowId, entry.version);
+        if (!plan.fraud) continue;
+        let afterId: string | undefined;
+        for (;;) {
+          const rows = await decisions.decisionsOfVersionSince(db, { flow: v.flow_id, version: v.flow_version, from, limit: 500, ...(afterId ? { afterId } : {}) });
+          if (!rows.length) break;
+          afterId = rows[rows.length - 1]!.id;
+          for (const row of rows) {
+            const input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
+            if (input === null || typeof input !== 'object' || Array.isArray(input)) continue;
+            const { [WATCHLIST_ANSWERS_KEY]: recordedHits, ...application } = input as Record<string, unknown>;
+            const hit = Object.values((recordedHits ?? {}) as Record<string, string[]>).some((keys) => keys.length > 0);
+            const result = JSON.parse(row.result) as StoredResult;
+            const redone = await enrichment.catchUp(plan, application, {
+              decisionId: row.id, flow: row.flow_id, time: Date.parse(row.evaluated_at), outcome: row.decision, reasons: result.reasons,
+              actor: { userId: row.caller_user_id, keyId: row.caller_key_id },
+            }, hit);
+            done.decisions++;
+            if (redone.graph) done.graph++;
+            done.cases += redone.cases;
+          }
+        }
+      }
+      return done;
+    },
     get pendingCommits() {
       return queue.pending;
     },

@@ -1,13 +1,16 @@
-// One governance mechanism for every versioned object (flows now; watchlists and models register their kind later):
+// One governance mechanism for every versioned object (flows, models, watchlist change sets):
 // draft -> submitted -> approved | rejected; approved -> active -> retired; retired -> active again (rollback).
 // Maker-checker: the approver is never the author. Only drafts change; everything else is immutable.
+// Change-set kinds (watchlist changes) are proposed already submitted, through their capability's API, and applied by
+// the kind in the same transaction as their activation, which follows the approval at once.
+import type { Transaction } from 'kysely';
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Store } from '../../store/database.ts';
 import { appendAudit } from '../../store/audit-store.ts';
 import * as gov from '../../store/governance-store.ts';
-import type { GovernedStatus } from '../../store/schema.ts';
-import { requirePermission, SYSTEM_USER, type Caller } from './access.ts';
+import type { GovernedStatus, ServiceDatabase } from '../../store/schema.ts';
+import { requirePermission, SYSTEM_USER, type Caller, type Permission } from './access.ts';
 import { diffJson, type DiffEntry } from './json-diff.ts';
 
 export type SourceFormat = 'yaml' | 'json';
@@ -21,6 +24,27 @@ export interface ParsedObject {
   context?: unknown;
 }
 
+/** Which permission each step of a kind needs; flows and models use the defaults (objects:*). */
+export interface KindPermissions {
+  read: Permission;
+  edit: Permission;
+  approve: Permission;
+  activate: Permission;
+}
+
+const DEFAULT_PERMISSIONS: KindPermissions = { read: 'objects:read', edit: 'objects:edit', approve: 'objects:approve', activate: 'objects:activate' };
+
+export function permissionsOf(k: GovernedKind): KindPermissions {
+  return { ...DEFAULT_PERMISSIONS, ...k.permissions };
+}
+
+export interface AppliedChange {
+  /** Added to the activation's audit entry (what the change did). */
+  audit?: unknown;
+  /** Runs after the transaction committed (e.g. reload an in-memory index); awaited before approve returns. */
+  afterCommit?: () => Promise<void>;
+}
+
 /** What a kind of governed object must provide; everything else (states, approvals, audit) is shared. */
 export interface GovernedKind {
   kind: string;
@@ -32,6 +56,16 @@ export interface GovernedKind {
   withVersion(body: Record<string, unknown>, version: string): Record<string, unknown>;
   /** Every problem, errors and warnings (severity 'warning' does not block submission). */
   check(body: unknown, parsed?: ParsedObject): Promise<ErrorDetail[]>;
+  permissions?: Partial<KindPermissions>;
+  /**
+   * Set for kinds whose versions are one-off change sets rather than documents. They are created already submitted
+   * by `propose` from their capability's API (`proposedThrough` says where; drafts, edits and rollback are refused),
+   * and approving one activates it at once, `apply` making the change in the activation's transaction.
+   */
+  changeSet?: {
+    proposedThrough: string;
+    apply(trx: Transaction<ServiceDatabase>, version: gov.GovernedVersion, actor: Caller): Promise<AppliedChange>;
+  };
 }
 
 export type GovernanceEvent = { type: 'activated'; kind: string; objectId: string; version: string };
@@ -48,6 +82,8 @@ export interface GovernanceService {
   getVersion(kind: string, objectId: string, version: string): Promise<gov.GovernedVersion>;
   getActive(kind: string, objectId: string): Promise<gov.GovernedVersion | undefined>;
   createDraft(actor: Caller, kind: string, input: { text?: string; value?: unknown; format: SourceFormat }): Promise<VersionView>;
+  /** A change set of a change-set kind, stored as submitted (no draft step), waiting for another user's approval. */
+  propose(actor: Caller, kind: string, value: Record<string, unknown>, comment?: string): Promise<gov.GovernedVersion>;
   updateDraft(actor: Caller, kind: string, objectId: string, version: string, input: { text?: string; value?: unknown; format: SourceFormat }): Promise<VersionView>;
   validate(kind: string, objectId: string, version: string): Promise<{ valid: boolean; problems: ErrorDetail[] }>;
   validateDocument(kind: string, input: { text?: string; value?: unknown; format: SourceFormat }): Promise<{ valid: boolean; problems: ErrorDetail[] }>;
@@ -112,6 +148,8 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     const at = new Date().toISOString();
     const previous = await gov.findActiveVersion(db, v.kind, v.objectId);
     const comments = comment ? [...v.comments, { by: actor.userName, at, action: reason, text: comment }] : v.comments;
+    const apply = byName.get(v.kind)?.changeSet?.apply;
+    let applied: AppliedChange | undefined;
     try {
       await db.transaction().execute(async (trx) => {
         if (previous && !(await gov.updateVersion(trx, previous.id, 'active', { status: 'retired', updatedAt: at }))) {
@@ -121,6 +159,7 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
           throw new MingjianError('CONFLICT', `${v.kind} '${v.objectId}' version '${v.version}' changed meanwhile; retry`);
         }
         await gov.insertActivation(trx, { id: newId('act'), kind: v.kind, objectId: v.objectId, version: v.version, previousVersion: previous?.version ?? null, activatedBy: actor.userId, activatedAt: at, reason });
+        if (apply) applied = await apply(trx, v, actor);
         await appendAudit(trx, {
           actorUserId: actor.userId,
           actorKeyId: actor.keyId,
@@ -128,7 +167,7 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
           objectKind: v.kind,
           objectId: v.objectId,
           before: { activeVersion: previous?.version ?? null },
-          after: { activeVersion: v.version, comment },
+          after: { activeVersion: v.version, comment, ...(applied?.audit !== undefined ? { applied: applied.audit } : {}) },
         });
       });
     } catch (err) {
@@ -136,6 +175,7 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
       if (/unique|duplicate/i.test((err as Error).message)) throw new MingjianError('CONFLICT', `another activation of ${v.kind} '${v.objectId}' happened at the same time; retry`);
       throw err;
     }
+    await applied?.afterCommit?.();
     for (const l of listeners) l({ type: 'activated', kind: v.kind, objectId: v.objectId, version: v.version });
     return { ...v, status: 'active', comments, updatedAt: at };
   }
@@ -145,7 +185,7 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     return { parsed, problems: await k.check(parsed.body, parsed) };
   }
 
-  async function insertNew(actor: Caller, k: GovernedKind, parsed: ParsedObject, source: string | null, format: SourceFormat, opts: { status: GovernedStatus; approver: string | null; seeded: boolean; action: string }) {
+  async function insertNew(actor: Caller, k: GovernedKind, parsed: ParsedObject, source: string | null, format: SourceFormat, opts: { status: GovernedStatus; approver: string | null; seeded: boolean; action: string; comment?: string }) {
     const seq = await gov.nextSeq(db, k.kind, parsed.objectId);
     let version = parsed.version;
     if (version === undefined) {
@@ -164,7 +204,7 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
       status: opts.status,
       author: actor.userName,
       approver: opts.approver,
-      comments: [],
+      comments: opts.comment ? [{ by: actor.userName, at, action: opts.action, text: opts.comment }] : [],
       body: k.withVersion(parsed.body, version),
       source,
       sourceFormat: format,
@@ -175,13 +215,17 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     try {
       await db.transaction().execute(async (trx) => {
         await gov.insertVersion(trx, v);
-        await appendAudit(trx, { actorUserId: actor.userId, actorKeyId: actor.keyId, action: `${k.kind}.${opts.action}`, objectKind: k.kind, objectId: `${v.objectId}@${v.version}`, after: { ...summary(v), body: v.body } });
+        await appendAudit(trx, { actorUserId: actor.userId, actorKeyId: actor.keyId, action: `${k.kind}.${opts.action}`, objectKind: k.kind, objectId: `${v.objectId}@${v.version}`, after: { ...summary(v), body: v.body, ...(opts.comment ? { comment: opts.comment } : {}) } });
       });
     } catch (err) {
       if (/unique|duplicate/i.test((err as Error).message)) throw new MingjianError('CONFLICT', `${k.kind} '${v.objectId}' version '${v.version}' was created at the same time; retry`);
       throw err;
     }
     return v;
+  }
+
+  function notForChangeSets(k: GovernedKind, what: string): void {
+    if (k.changeSet) throw new MingjianError('CONFLICT', `${k.plural} cannot be ${what} here: ${k.changeSet.proposedThrough}`);
   }
 
   function sourceOf(input: { text?: string; value?: unknown; format: SourceFormat }): string | null {
@@ -197,16 +241,28 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     getActive: (kind, objectId) => gov.findActiveVersion(db, kindOf(kind).kind, objectId),
 
     async createDraft(actor, kind, input) {
-      requirePermission(actor, 'objects:edit');
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).edit);
+      notForChangeSets(k, 'drafted');
       const { parsed, problems } = await parseAndCheck(k, input);
       const v = await insertNew(actor, k, parsed, sourceOf(input), input.format, { status: 'draft', approver: null, seeded: false, action: 'draft.create' });
       return { ...v, problems };
     },
 
-    async updateDraft(actor, kind, objectId, version, input) {
-      requirePermission(actor, 'objects:edit');
+    async propose(actor, kind, value, comment) {
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).edit);
+      if (!k.changeSet) throw new MingjianError('CONFLICT', `${k.plural} are drafted and submitted, not proposed`);
+      const { parsed, problems } = await parseAndCheck(k, { value, format: 'json' });
+      if (hasErrors(problems)) throw new MingjianError('VALIDATION', `the ${k.kind} has errors`, problems.filter((p) => p.severity !== 'warning'));
+      // No source text is kept: the body is all there is (for watchlists: keyed hashes and masked previews).
+      return insertNew(actor, k, parsed, null, 'json', { status: 'submitted', approver: null, seeded: false, action: 'propose', ...(comment ? { comment } : {}) });
+    },
+
+    async updateDraft(actor, kind, objectId, version, input) {
+      const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).edit);
+      notForChangeSets(k, 'edited');
       const v = await mustFind(k.kind, objectId, version);
       if (v.status !== 'draft') throw new MingjianError('CONFLICT', `${k.kind} '${objectId}' version '${version}' is ${v.status} and can no longer change; create a new version`);
       const { parsed, problems } = await parseAndCheck(k, input);
@@ -251,8 +307,8 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     },
 
     async submit(actor, kind, objectId, version, comment) {
-      requirePermission(actor, 'objects:edit');
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).edit);
       const v = await mustFind(k.kind, objectId, version);
       if (v.status !== 'draft') throw new MingjianError('CONFLICT', `only drafts can be submitted; ${k.kind} '${objectId}' version '${version}' is ${v.status}`);
       const problems = await k.check(v.body);
@@ -261,17 +317,25 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     },
 
     async approve(actor, kind, objectId, version, comment) {
-      requirePermission(actor, 'objects:approve');
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).approve);
       const v = await mustFind(k.kind, objectId, version);
       if (v.status !== 'submitted') throw new MingjianError('CONFLICT', `only submitted versions can be approved; ${k.kind} '${objectId}' version '${version}' is ${v.status}`);
       if (v.author === actor.userName) throw new MingjianError('FORBIDDEN', `maker-checker: '${actor.userName}' wrote version '${version}' and cannot approve it; another approver must`);
-      return transition(actor, v, 'approve', 'approved', { approver: actor.userName, comment });
+      const approved = await transition(actor, v, 'approve', 'approved', { approver: actor.userName, comment });
+      if (!k.changeSet) return approved;
+      try {
+        return await doActivate(actor, approved, 'activate', 'applied on approval');
+      } catch (err) {
+        // The approval stands; the change is not applied. Activating it later retries (after fixing the cause).
+        if (!(err instanceof MingjianError)) throw err;
+        throw new MingjianError(err.code, `${k.kind} '${objectId}' is approved but could not be applied: ${err.message}; it stays approved and unapplied until activated`, err.details);
+      }
     },
 
     async reject(actor, kind, objectId, version, comment) {
-      requirePermission(actor, 'objects:approve');
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).approve);
       const v = await mustFind(k.kind, objectId, version);
       if (v.status !== 'submitted') throw new MingjianError('CONFLICT', `only submitted versions can be rejected; ${k.kind} '${objectId}' version '${version}' is ${v.status}`);
       if (v.author === actor.userName) throw new MingjianError('FORBIDDEN', `maker-checker: '${actor.userName}' wrote version '${version}' and cannot decide on it`);
@@ -279,8 +343,8 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     },
 
     async activate(actor, kind, objectId, version, comment) {
-      requirePermission(actor, 'objects:activate');
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).activate);
       const v = await mustFind(k.kind, objectId, version);
       const problems = await k.check(v.body);
       if (hasErrors(problems)) throw new MingjianError('VALIDATION', `${k.kind} '${objectId}' version '${version}' no longer validates`, problems);
@@ -288,8 +352,9 @@ export function createGovernanceService(store: Pick<Store, 'db'>, kindList: Gove
     },
 
     async rollback(actor, kind, objectId, toVersion, comment) {
-      requirePermission(actor, 'objects:activate');
       const k = kindOf(kind);
+      requirePermission(actor, permissionsOf(k).activate);
+      notForChangeSets(k, 'rolled back (propose the opposite change)');
       let target = toVersion;
       if (target === undefined) {
         const current = await gov.findActiveVersion(db, k.kind, objectId);

@@ -10,8 +10,9 @@ import { createAccessService, type AccessService } from './access.ts';
 import { createDecisionService, type DecisionService } from './decisions.ts';
 import { createFlowRegistry, type FlowRegistry } from './flow-registry.ts';
 import { createGovernanceService, type GovernanceService } from './governance.ts';
+import { createFraudLinkAlerts } from './fraud-loan-alerts.ts';
 import { createModelKind } from './models.ts';
-import { emptyWatchlists, type WatchlistLookup } from './watchlists.ts';
+import { createWatchlistChangeKind, createWatchlistChanges, emptyWatchlists, type WatchlistChanges, type WatchlistLookup } from './watchlists.ts';
 
 export interface Services {
   store: Store;
@@ -25,6 +26,8 @@ export interface Services {
   variables?: VariablesRuntime;
   /** Identity graph, rings, watchlists and cases (one per process; routes/fraud.ts uses it). */
   fraud?: FraudService;
+  /** Governed watchlist change sets (with `fraud`; routes/fraud.ts proposes through it). */
+  watchlistChanges?: WatchlistChanges;
 }
 
 export interface ServiceOptions {
@@ -40,13 +43,19 @@ export interface ServiceOptions {
 export function createServices(config: Config, store: Store, keyRing: KeyRing, metrics: ServiceMetrics, options: ServiceOptions = {}): Services {
   const access = createAccessService(store);
   const flows = createFlowRegistry(store, { activeTtlMs: config.flowCacheTtlMs });
-  const governance = createGovernanceService(store, [flows.kind, createModelKind()]);
+  const { variables, fraud } = options;
+  const governance = createGovernanceService(store, [flows.kind, createModelKind(), ...(fraud ? [createWatchlistChangeKind(fraud)] : [])]);
+  // Watchlists change only through governance; confirmed fraud alerts the loans booked from its applications.
+  const watchlistChanges = fraud ? createWatchlistChanges(governance, fraud) : undefined;
+  if (fraud) {
+    const alertLoans = createFraudLinkAlerts(store);
+    fraud.connect({ confirmedFraud: async (actor, event) => void (await alertLoans(actor, event)) });
+  }
   governance.onEvent((e) => {
     if (e.kind === 'model') flows.invalidateModel(e.objectId);
     if (e.kind === 'flow') flows.invalidate(e.objectId);
   });
   const warn = options.warn ?? (() => undefined);
-  const { variables, fraud } = options;
   const enrichment = variables || fraud
     ? createDecisionEnrichment({
       variables,
@@ -69,5 +78,5 @@ export function createServices(config: Config, store: Store, keyRing: KeyRing, m
     watchlists: options.watchlists ?? (fraud ? { has: (list, value) => fraud.watchlists.has(list, value) } : emptyWatchlists(warn)),
     ...(enrichment ? { enrichment } : {}),
   });
-  return { store, keyRing, metrics, access, flows, governance, decisions, ...(variables ? { variables } : {}), ...(fraud ? { fraud } : {}) };
+  return { store, keyRing, metrics, access, flows, governance, decisions, ...(variables ? { variables } : {}), ...(fraud ? { fraud } : {}), ...(watchlistChanges ? { watchlistChanges } : {}) };
 }
