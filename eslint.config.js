@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web console (web/): plain browser ES modules, no build step.
+    files: ['web/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', sessionStorage: 'readonly', URLSearchParams: 'readonly', Node: 'readonly', HTMLAnchorElement: 'readonly', HTMLButtonElement: 'readonly' } },
+  },
+  {
     // The pure cores never reach for IO: no server, no database, no network.
     files: ['src/kernel/**', 'src/engine/**', 'src/scorecard/**', 'src/routing/**', 'src/loans/schedule*.ts'],
     rules: {

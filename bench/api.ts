@@ -106,13 +106,17 @@ async function startService(databaseUrl: string, dataDir: string): Promise<{ chi
   throw new Error('the service did not become ready');
 }
 
-/** Decisions recorded and CPU seconds the service process has used, from its /metrics. */
-async function serviceCounters(url: string): Promise<{ decisions: number; cpuSeconds: number }> {
+const PHASES = ['enrich', 'evaluate', 'commit', 'follow'] as const;
+
+/** Decisions recorded, CPU seconds the service process has used, and time per decision phase, from its /metrics. */
+async function serviceCounters(url: string): Promise<{ decisions: number; cpuSeconds: number; phases: Record<string, { sum: number; count: number }> }> {
   const lines = (await (await fetch(`${url}/metrics`)).text()).split('\n');
   const value = (l: string) => Number(l.split(' ').pop());
+  const phase = (name: string, part: 'sum' | 'count') => value(lines.find((l) => l.startsWith(`mingjian_decision_phase_seconds_${part}{phase="${name}"}`)) ?? 'x 0');
   return {
     decisions: lines.filter((l) => l.startsWith('mingjian_decisions_total{flow="consumer-loan"')).reduce((sum, l) => sum + value(l), 0),
     cpuSeconds: value(lines.find((l) => l.startsWith('process_cpu_seconds_total')) ?? 'x 0'),
+    phases: Object.fromEntries(PHASES.map((p) => [p, { sum: phase(p, 'sum'), count: phase(p, 'count') }])),
   };
 }
 
@@ -161,6 +165,12 @@ async function benchOne(dialect: 'sqlite' | 'postgres') {
     const recorded = after.decisions - before.decisions;
     // The service's own CPU per decision: what a decision costs, whatever else the machine is doing.
     const cpuMsPerDecision = recorded ? Math.round(((after.cpuSeconds - before.cpuSeconds) * 1000 / recorded) * 1000) / 1000 : null;
+    // Mean milliseconds per phase over the measured interval: where a decision's latency goes.
+    const phaseMs = Object.fromEntries(PHASES.map((p) => {
+      const n = after.phases[p]!.count - before.phases[p]!.count;
+      return [p, n ? Math.round(((after.phases[p]!.sum - before.phases[p]!.sum) / n) * 1e5) / 100 : null];
+    }));
+    say(`${dialect}: mean ms per phase ${JSON.stringify(phaseMs)}`);
     if (r.non2xx || r.errors || r.timeouts) say(`${dialect}: WARNING ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
     return {
       decisionsPerSecond: Math.round(r['2xx'] / r.duration),
@@ -173,6 +183,7 @@ async function benchOne(dialect: 'sqlite' | 'postgres') {
       errors: r.errors + r.timeouts,
       recorded,
       cpuMsPerDecision,
+      phaseMs,
     };
   } finally {
     const stopped = new Promise((r) => child.once('exit', r));

@@ -15,10 +15,10 @@ import { newId } from '../kernel/ids.ts';
 import type { ErrorDetail } from '../kernel/errors.ts';
 import type { ServiceDatabase } from '../store/schema.ts';
 import { appendAudit } from '../store/audit-store.ts';
-import { createCommitQueue, type CommitQueue } from '../store/commit-queue.ts';
+import { createWriteBehind, type WriteBehind } from '../store/write-behind.ts';
 import {
   fraudDb, graphApplicationsInOrder, insertGraphApplications, saveCaseRow, updateGraphStatus,
-  type FraudDatabase, type FraudDb, type FraudGraphApplicationsTable,
+  type FraudDatabase, type FraudDb,
 } from '../store/fraud-store.ts';
 import { HashedIdentifiers, IdentifierHasher, STATUSES, statusCode, type ApplicationIdentifiers, type ApplicationStatus } from './application-identifiers.ts';
 import { IdentityGraph } from './identity-graph.ts';
@@ -77,6 +77,11 @@ export interface FraudServiceOptions {
   /** Rings scoring at least this open a case. Default 60. */
   ringCaseThreshold?: number;
   sla?: SlaPolicy;
+  /**
+   * Where graph rows and `openCase(..., { behind: true })` cases are written: gathered into shared transactions. The
+   * server passes the one it shares across the decision path's follow-ups; by default the service has its own.
+   */
+  writeBehind?: WriteBehind<FraudDatabase>;
 }
 
 export type CaseAction =
@@ -133,7 +138,7 @@ export class FraudService {
   private index: WatchlistIndex;
   private graphWrites: Promise<unknown> = Promise.resolve();
   private hooks: FraudHooks = {};
-  private readonly graphRows: CommitQueue<FraudGraphApplicationsTable, void>;
+  private readonly behind: WriteBehind<FraudDatabase>;
 
   private constructor(private readonly db: Kysely<FraudDatabase>, opts: FraudServiceOptions) {
     this.hasher = new IdentifierHasher(opts.key);
@@ -143,15 +148,7 @@ export class FraudService {
     this.sla = opts.sla ?? DEFAULT_SLA;
     this.reader = new GraphVariableReader(this.graph, { hubThreshold: this.hub });
     this.index = new WatchlistIndex([], this.hasher, this.now);
-    this.graphRows = createCommitQueue({
-      flush: async (rows) => {
-        await insertGraphApplications(this.db, rows);
-        return rows.map(() => undefined);
-      },
-      delayMs: 1,
-      maxBatch: 500,
-      maxConcurrent: 1,
-    });
+    this.behind = opts.writeBehind ?? createWriteBehind(this.db, { delayMs: 1 });
   }
 
   /** Opens the service over migrated tables: rebuilds the graph in its original order and loads the watchlists. */
@@ -220,13 +217,13 @@ export class FraudService {
       const a = this.graph.addApplication(input.applicationId, appliedAtMs, statusCode(status), ids);
       const row = { application_id: input.applicationId, seq, applied_at: appliedAtMs, status, identifiers: encodeIdentifiers(this.graph, a), recorded_at: new Date(this.now()).toISOString() };
       // Queued in the same step as the in-memory change, so rows reach the database in graph order.
-      return { variables, queued: this.graphRows.push(row) };
+      return { variables, queued: this.behind.push((trx) => insertGraphApplications(trx, [row])) };
     });
     const stored = queued.catch(async (err: unknown) => {
       // Not stored means not in the graph either: once what is queued has settled, rebuild from the database rather
       // than leave phantom nodes behind.
       await this.serialised(async () => {
-        await this.graphRows.drain();
+        await this.behind.drain();
         await this.reloadGraph();
       });
       throw err;
@@ -473,13 +470,19 @@ export class FraudService {
     }, c.applicationIds);
   }
 
-  async openCase(actor: FraudActor, input: { source: CaseSource; sourceRef?: string | null; title: string; priority: CasePriority; applicationIds?: string[]; ringId?: string | null; assignee?: string | null }): Promise<InvestigationCase> {
+  /**
+   * Opens a case with its audit entry in one transaction. `behind`: in the next write-behind gathering instead of a
+   * transaction of its own (cases the decision path opens, which a restart can redo from the decision records).
+   */
+  async openCase(actor: FraudActor, input: { source: CaseSource; sourceRef?: string | null; title: string; priority: CasePriority; applicationIds?: string[]; ringId?: string | null; assignee?: string | null }, options: { behind?: boolean } = {}): Promise<InvestigationCase> {
     const now = this.now();
     const c = openCase({ ...input, id: newId('case', now) }, actor.userId, now, this.sla);
-    await this.db.transaction().execute(async (trx) => {
+    const write = async (trx: FraudDb) => {
       await this.saveCase(trx, c);
       await this.audit(trx, actor, 'case.open', 'case', c.id, undefined, { source: c.source, sourceRef: c.sourceRef, priority: c.priority, applications: c.applicationIds.length });
-    });
+    };
+    if (options.behind) await this.behind.push((trx) => write(trx));
+    else await this.db.transaction().execute(write);
     return c;
   }
 

@@ -32,8 +32,18 @@ export function createMetrics(): ServiceMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [registry],
   });
+  const phases = new Histogram({
+    name: 'mingjian_decision_phase_seconds',
+    help: 'Time a decision spends in each phase: enrich (velocity, graph, external sources), evaluate, commit (its record), follow (velocity event and graph before the answer)',
+    labelNames: ['phase'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [registry],
+  });
   return {
     registry,
+    phase(name, seconds) {
+      phases.observe({ phase: name }, seconds);
+    },
     decided(flow, version, decision, seconds) {
       latency.observe({ flow }, seconds);
       decisions.inc({ flow, version, decision });

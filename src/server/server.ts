@@ -11,6 +11,8 @@ import { buildApp } from './app.ts';
 import { createLogger } from './logger.ts';
 import { loadKeyRing } from './master-key.ts';
 import { createMetrics } from './metrics.ts';
+import { createWriteBehind } from '../store/write-behind.ts';
+import { fraudDb } from '../store/fraud-store.ts';
 import { seedDemoPortfolio, seedFlows, seedWatchlists } from './seed.ts';
 import { createServices, type Services } from './services/index.ts';
 
@@ -57,7 +59,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       selfBaseUrl,
       hashKey: Buffer.from(keyRing.keyedHash('mingjian:velocity-key:v1'), 'hex'),
     });
-    const fraud = await FraudService.open(store.db, { key: Buffer.from(keyRing.keyedHash(FRAUD_KEY_LABEL), 'hex') });
+    // Graph rows and the cases decisions open are gathered into one transaction every 10 ms (see store/write-behind.ts).
+    const fraud = await FraudService.open(store.db, { key: Buffer.from(keyRing.keyedHash(FRAUD_KEY_LABEL), 'hex'), writeBehind: createWriteBehind(fraudDb(store.db), { delayMs: 10 }) });
     services = createServices(config, store, keyRing, createMetrics(), { warn: (msg) => log.warn(msg), variables, fraud });
     const { generatedSecret } = await services.access.ensureAdmin(config.adminKey);
     if (generatedSecret) {
@@ -93,7 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
-  log.info({ url, store: store.description }, 'mingjian listening');
+  log.info({ url, console: `${url}/console`, store: store.description }, 'mingjian listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -81,11 +81,9 @@ export async function insertGraphApplication(db: FraudDb, row: FraudGraphApplica
   await db.insertInto('fraud_graph_applications').values(row).execute();
 }
 
-/** Many graph rows in one transaction (group commit of decided applications; 6 parameters a row). */
+/** Graph rows, 1,000 to a statement (6 parameters a row); the caller holds the transaction. */
 export async function insertGraphApplications(db: FraudDb, rows: readonly FraudGraphApplicationsTable[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('fraud_graph_applications').values(rows.slice(i, i + 1000)).execute();
-  });
+  for (let i = 0; i < rows.length; i += 1000) await db.insertInto('fraud_graph_applications').values(rows.slice(i, i + 1000)).execute();
 }
 
 export async function updateGraphStatus(db: FraudDb, applicationIds: readonly string[], status: string): Promise<void> {

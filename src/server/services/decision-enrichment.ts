@@ -200,10 +200,10 @@ export function createDecisionEnrichment(deps: {
     const why = d.reasons.length ? ` (${d.reasons.join(', ')})` : '';
     if (lists.length) {
       const names = [...new Set(lists)];
-      return fraud.openCase(d.actor, { source: 'watchlist_hit', sourceRef: names.join(','), priority: 'high', applicationIds: [d.decisionId], title: `Watchlist hit on ${names.join(', ')}: ${d.flow} decision ${d.decisionId} ${d.outcome}${why}` });
+      return fraud.openCase(d.actor, { source: 'watchlist_hit', sourceRef: names.join(','), priority: 'high', applicationIds: [d.decisionId], title: `Watchlist hit on ${names.join(', ')}: ${d.flow} decision ${d.decisionId} ${d.outcome}${why}` }, { behind: true });
     }
     if (d.outcome === 'REVIEW') {
-      return fraud.openCase(d.actor, { source: 'review', sourceRef: d.decisionId, priority: 'medium', applicationIds: [d.decisionId], title: `Review: ${d.flow} decision ${d.decisionId}${why}` });
+      return fraud.openCase(d.actor, { source: 'review', sourceRef: d.decisionId, priority: 'medium', applicationIds: [d.decisionId], title: `Review: ${d.flow} decision ${d.decisionId}${why}` }, { behind: true });
     }
     return null;
   }

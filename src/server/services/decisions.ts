@@ -57,6 +57,8 @@ export interface DecisionMetrics {
   decided(flow: string, version: string, decision: string, seconds: number): void;
   failed(flow: string, code: string): void;
   batch(size: number, millis: number): void;
+  /** Seconds one decision spent in a phase (`enrich`, `evaluate`, `commit`, `follow`). */
+  phase(name: 'enrich' | 'evaluate' | 'commit' | 'follow', seconds: number): void;
 }
 
 type StoredResult = Pick<Decision, 'decision' | 'reasons' | 'reasonDetails' | 'outputs' | 'creditLine' | 'priceBand' | 'arms' | 'flags' | 'outcomeNode'>;
@@ -142,7 +144,9 @@ export function createDecisionService(
         const existing = await decisions.findDecisionByKey(db, req.idempotencyKey);
         if (existing) return { requestHash: existing.request_hash, view: viewOf(existing, req.trace === true) };
       }
+      const enrichStarted = performance.now();
       const enriched = await deps.enrichment!.enrich(plan, application as Record<string, unknown>, { id, time: now.getTime() });
+      metrics.phase('enrich', (performance.now() - enrichStarted) / 1000);
       // The record keeps the enriched input: replay re-evaluates it and calls no source again.
       input = { ...(application as Record<string, unknown>), ...enriched.values };
     }
@@ -162,6 +166,7 @@ export function createDecisionService(
     const t0 = performance.now();
     const result = entry.compiled.evaluate(input, { trace: wantTrace, now: evaluatedAt, variables: true, watchlist: lookup });
     const evalMicros = Math.round((performance.now() - t0) * 1000);
+    metrics.phase('evaluate', evalMicros / 1e6);
     if (!result.ok) {
       metrics.failed(req.flow, result.error.code);
       const details: ErrorDetail[] = result.error.details.map((d) => ({ ...d, path: d.path ? `application.${d.path.replace(/^application\./, '')}` : 'application' }));
@@ -198,7 +203,9 @@ export function createDecisionService(
       caller_user_id: caller.userId,
       caller_key_id: caller.keyId,
     };
+    const commitStarted = performance.now();
     const inserted = await queue.push(row);
+    metrics.phase('commit', (performance.now() - commitStarted) / 1000);
     if (!inserted) {
       // Another process (or an earlier life of this one) recorded this key first: answer with its record.
       const existing = await decisions.findDecisionByKey(db, row.idempotency_key!);
@@ -206,7 +213,9 @@ export function createDecisionService(
       return { requestHash: existing.request_hash, view: viewOf(existing, req.trace === true) };
     }
     if (plan && !plan.empty) {
+      const followStarted = performance.now();
       await deps.enrichment!.afterCommit(plan, application as Record<string, unknown>, { decisionId: id, flow: entry.flowId, time: now.getTime(), outcome: result.decision, reasons: result.reasons, actor: { userId: caller.userId, keyId: caller.keyId } });
+      metrics.phase('follow', (performance.now() - followStarted) / 1000);
     }
     metrics.decided(entry.flowId, entry.version, result.decision, (performance.now() - started) / 1000);
     const { outcomeNode: _outcomeNode, ...answer } = stored;

@@ -1,0 +1,181 @@
+// Loans: one loan by id with its state, DPD bucket, amounts due, repayment schedule, ledger transactions, relief
+// requests and early-warning cases; and the funding partners with the volume committed to each on a day. The API has
+// no loan listing yet, so the screen opens loans by id and remembers the ones opened in this tab.
+import { call } from '../api.js';
+import { badge, field, h, kv, link, load, section, table } from '../dom.js';
+import { formatMinor, formatPercent, formatValue } from '../format.js';
+
+const RECENT_KEY = 'mingjian.recentLoans';
+
+function recentLoans() {
+  try {
+    return JSON.parse(sessionStorage.getItem(RECENT_KEY) ?? '[]');
+  } catch {
+    return [];
+  }
+}
+
+function remember(loanId) {
+  const list = [loanId, ...recentLoans().filter((x) => x !== loanId)].slice(0, 20);
+  sessionStorage.setItem(RECENT_KEY, JSON.stringify(list));
+}
+
+export function loansScreen(view, ctx) {
+  const tabs = [ctx.can('decisions:read') ? { path: 'loan', label: 'Loans' } : null, ctx.can('funding:read') ? { path: 'funders', label: 'Funders' } : null].filter(Boolean);
+  const [tab, id] = ctx.segments;
+  const current = tabs.find((t) => t.path === tab);
+  if (!current) return ctx.navigate(`loans/${tabs[0].path}`);
+  view.append(h('nav', { class: 'subnav' }, tabs.map((t) => h('a', { href: `#/loans/${t.path}`, class: t === current ? 'active' : undefined }, t.label))));
+  if (current.path === 'funders') return fundersView(view, ctx);
+  return loanView(view, ctx, id);
+}
+
+function loanView(view, ctx, loanId) {
+  const input = h('input', { name: 'loanId', value: loanId ?? '', placeholder: 'loan id', size: 36 });
+  const form = h('form', { class: 'filters' }, field('Loan', input), h('button', { type: 'submit', class: 'primary' }, 'Open'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (input.value.trim()) ctx.navigate(`loans/loan/${encodeURIComponent(input.value.trim())}`);
+  });
+  const recent = recentLoans();
+  view.append(
+    section(
+      'Loans',
+      form,
+      recent.length ? h('p', {}, 'Opened in this tab: ', recent.map((x, i) => [i ? ', ' : '', link(`#/loans/loan/${encodeURIComponent(x)}`, x)])) : null,
+      ctx.can('fraud:investigate') ? h('p', { class: 'empty' }, 'Loans needing attention open early-warning cases: see ', link('#/fraud/cases', 'the case queue'), ' (source early_warning).') : null,
+    ),
+  );
+  if (!loanId) return;
+  const body = h('div');
+  view.append(body);
+  load(
+    body,
+    async () => {
+      const [loan, txs] = await Promise.all([call('loans.get', { params: { loanId } }), call('loans.transactions', { params: { loanId } })]);
+      remember(loanId);
+      return { loan, txs: txs.items };
+    },
+    ({ loan, txs }) => renderLoan(loan, txs, ctx),
+  );
+}
+
+function renderLoan(loan, txs, ctx) {
+  const cur = loan.currency;
+  const due = loan.due ?? {};
+  const summary = section(
+    `Loan ${loan.loanId}`,
+    kv([
+      ['State', badge(loan.state)],
+      ['DPD bucket', [badge(loan.bucket, loan.dpd > 0 ? 'review' : 'ok'), ` ${loan.dpd} day(s) past due`]],
+      ['Principal', formatMinor(loan.principal, cur)],
+      ['Principal outstanding', formatMinor(loan.principalOutstanding, cur)],
+      ['APR', formatPercent(loan.apr, 2)],
+      ['Funder', loan.funderId ?? '—'],
+      ['Disbursed on', loan.disbursedOn ?? '—'],
+      ['Due now', `${formatMinor(due.total, cur)} (principal ${formatMinor(due.principal)}, interest ${formatMinor(due.interest)}, fee ${formatMinor(due.fee)}, penalty ${formatMinor(due.penalty)})`],
+      ['Next instalment', loan.nextInstalment ? `#${loan.nextInstalment.seq} on ${loan.nextInstalment.due}: ${formatMinor(loan.nextInstalment.principal + loan.nextInstalment.interest + loan.nextInstalment.fee, cur)}` : '—'],
+      ['Overpayment', formatMinor(loan.overpayment, cur)],
+      ['Ledger reconciled', loan.reconciled === false ? badge('NO', 'decline') : 'yes'],
+    ]),
+  );
+  const schedule = section(
+    'Schedule',
+    table(
+      [
+        { label: '#', class: 'num', value: (l) => String(l.seq) },
+        { label: 'Due', class: 'nowrap', value: (l) => l.due },
+        { label: 'Principal', class: 'num', value: (l) => formatMinor(l.principal) },
+        { label: 'Interest', class: 'num', value: (l) => formatMinor(l.interest) },
+        { label: 'Fee', class: 'num', value: (l) => formatMinor(l.fee) },
+        { label: 'Instalment', class: 'num', value: (l) => formatMinor(l.principal + l.interest + l.fee) },
+        { label: 'Billed', value: (l) => (l.billed ? 'yes' : '') },
+      ],
+      loan.schedule ?? [],
+      { empty: 'No schedule yet: the schedule starts when the loan is disbursed.' },
+    ),
+  );
+  const ledger = section(
+    'Ledger transactions (oldest first)',
+    table(
+      [
+        { label: 'Date', class: 'nowrap', value: (t) => t.date ?? String(t.day) },
+        { label: 'Transaction', class: 'id', value: (t) => t.txId },
+        { label: 'Kind', value: (t) => [t.kind, t.reversedBy ? h('small', {}, ` (reversed by ${t.reversedBy})`) : null, t.reverses ? h('small', {}, ` (reverses ${t.reverses})`) : null] },
+        { label: 'Entries (debit + / credit −)', value: (t) => h('div', {}, (t.entries ?? []).map((e) => h('div', { class: 'mono' }, `${e.account}: ${formatMinor(e.amount)}`))) },
+        { label: 'State after', value: (t) => t.stateTo ?? '' },
+        { label: 'Memo', value: (t) => (t.memo ? Object.entries(t.memo).map(([k, v]) => `${k}: ${formatValue(v)}`).join(', ') : '') },
+      ],
+      txs,
+    ),
+  );
+  const relief = section(
+    'Relief requests',
+    table(
+      [
+        { label: 'Request', class: 'id', value: (r) => r.requestId },
+        { label: 'Kind', value: (r) => r.kind },
+        { label: 'Status', value: (r) => badge(r.status) },
+        { label: 'Parameters', value: (r) => Object.entries(r.params ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ') },
+        { label: 'Requested by', value: (r) => r.requestedBy },
+        { label: 'Decided by', value: (r) => r.decidedBy ?? '—' },
+        { label: 'Reason', value: (r) => r.reason },
+      ],
+      loan.reliefRequests ?? [],
+      { empty: 'No relief request.' },
+    ),
+  );
+  const cases = section(
+    'Early-warning cases',
+    table(
+      [
+        { label: 'Date', class: 'nowrap', value: (c) => c.date },
+        { label: 'Case', class: 'id', value: (c) => (ctx.can('fraud:investigate') && c.caseId ? link(`#/fraud/cases/${encodeURIComponent(c.caseId)}`, c.caseId) : c.caseId ?? '') },
+        { label: 'Rule', value: (c) => c.rule },
+        { label: 'Severity', value: (c) => badge(c.severity) },
+        { label: 'Status', value: (c) => badge(c.status) },
+        { label: 'Message', value: (c) => c.message },
+      ],
+      loan.cases ?? [],
+      { empty: 'No early-warning case.' },
+    ),
+  );
+  return [h('div', { class: 'columns' }, summary, schedule), cases, relief, ledger];
+}
+
+function fundersView(view, ctx) {
+  const date = h('input', { type: 'date', name: 'date', value: ctx.query.get('date') ?? new Date().toISOString().slice(0, 10) });
+  const form = h('form', { class: 'filters' }, field('Usage on', date), h('button', { type: 'submit', class: 'primary' }, 'Show'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    ctx.navigate('loans/funders', { date: date.value });
+  });
+  const body = h('div');
+  view.append(section('Funding partners', form, body));
+  load(
+    body,
+    async () => {
+      const [funders, usage] = await Promise.all([call('funders.list'), call('funders.usage', { query: { date: date.value } })]);
+      return { funders: funders.items, usage };
+    },
+    ({ funders, usage }) => [
+      h('p', {}, `Committed on ${usage.day}: ${formatMinor(usage.total)} in total.`),
+      table(
+        [
+          { label: 'Funder', value: (f) => `${f.funderId} ${f.name ?? ''}` },
+          { label: 'Committed', class: 'num', value: (f) => formatMinor(usage.volume?.[f.funderId] ?? 0) },
+          { label: 'Daily ceiling', class: 'num', value: (f) => formatMinor(f.dailyCeiling) },
+          { label: 'Used', class: 'num', value: (f) => (f.dailyCeiling ? formatPercent((usage.volume?.[f.funderId] ?? 0) / f.dailyCeiling) : '—') },
+          { label: 'Daily floor', class: 'num', value: (f) => formatMinor(f.dailyFloor) },
+          { label: 'High-risk', class: 'num', value: (f) => `${formatMinor(usage.highRiskVolume?.[f.funderId] ?? 0)} (max ${formatPercent(f.maxHighRiskShare)})` },
+          { label: 'Min rating', value: (f) => f.minRating ?? '—' },
+          { label: 'Terms', value: (f) => (f.terms ?? []).join(', ') },
+          { label: 'Products', value: (f) => (f.products ?? []).join(', ') },
+          { label: 'Regions', value: (f) => (f.regions ?? []).join(', ') },
+          { label: 'Cost of funds', class: 'num', value: (f) => formatPercent(f.costOfFunds, 2) },
+        ],
+        funders,
+      ),
+    ],
+  );
+}
