@@ -21,7 +21,9 @@ export const DEFAULT_PRODUCTS: readonly PricedProduct[] = [
     monthlyFeeRate: 0,
     validityDays: 7,
     servicing: { penaltyApr: 0.18, chargeOffDpd: 180, partialStreakAlert: 3, prepaymentFeeRate: 0 },
-    aprByPriceBand: { A: 0.108, B: 0.144, C: 0.18, D: 0.24, E: 0.3 },
+    // P1-P5: the bands examples/flows/consumer-loan.yaml prices by grade (its own APR per band; A's longer terms
+    // at the higher one). A-E: flows that band by rating letter directly.
+    aprByPriceBand: { P1: 0.099, P2: 0.129, P3: 0.169, P4: 0.219, P5: 0.24, A: 0.108, B: 0.144, C: 0.18, D: 0.24, E: 0.3 },
     defaultApr: 0.24,
   },
 ];

@@ -57,6 +57,14 @@ describe.each(DIALECTS)('demo data at first start on %s', (dialect) => {
     const last = await t.request('GET', `/v1/decisions/${ringCase!.applicationIds.at(-1)}`);
     expect(last.body.application).toMatchObject({ deviceApps1h: expect.any(Number), deviceDistinctIds24h: expect.any(Number), graphClusterSize: 8, bureauReason: 'OK', bureauStatus: expect.stringMatching(/^(ok|no_record)$/) });
     expect(last.body.application.deviceDistinctIds24h).toBeGreaterThanOrEqual(3);
+
+    // An approved demo decision gets an offer from the default product, priced by its band, and books a loan.
+    const approved = all.find((d) => d.decision === 'APPROVE')!;
+    const decision = (await t.request('GET', `/v1/decisions/${approved.id}`)).body as { creditLine: number; priceBand: string };
+    const offer = await t.request('POST', '/v1/loans/offers', { body: { decisionId: approved.id, amount: Math.min(decision.creditLine, 100_000), termMonths: 12 } });
+    expect(offer.status, JSON.stringify(offer.body)).toBe(201);
+    expect(offer.body.apr).toBe({ P1: 0.099, P2: 0.129, P3: 0.169, P4: 0.219, P5: 0.24 }[decision.priceBand]);
+    expect((await t.request('POST', `/v1/loans/offers/${offer.body.offerId}/accept`, { body: {} })).status).toBe(201);
   });
 
   it('does not seed again on a restart', async () => {
