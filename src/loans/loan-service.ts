@@ -8,10 +8,10 @@ import { bucketOf, BUCKETS, type DelinquencyBucket } from './delinquency.ts';
 import { defaultEarlyWarningRules, evaluateEarlyWarning, type EarlyWarningRule } from './early-warning.ts';
 import {
   approveRelief, autoDeduct, disburseLoan, loanStatus, payoffQuote, prepay, reconcileLoan, rejectRelief, repay, requestRelief, reverseTransaction, routeLoan, runDay,
-  type LoanAccount, type OperationResult, type ReliefKind,
+  type LoanAccount, type LoanState, type OperationResult, type ReliefKind,
 } from './loan-account.ts';
 import type { LedgerTransaction } from './ledger.ts';
-import type { LoanAuditInput, LoanCase, LoanStore } from './loan-store.ts';
+import type { LoanAuditInput, LoanCase, LoanListQuery, LoanStore } from './loan-store.ts';
 import { acceptOffer, makeOffer, type Offer } from './offer.ts';
 import { DEFAULT_PRODUCTS, type PricedProduct } from './products.ts';
 
@@ -60,6 +60,42 @@ export interface LoanView {
   /** Post-loan behaviour features as of the last servicing day. */
   behaviour: BehaviourFeatures;
   reconciled: boolean;
+}
+
+/** One row of the loan list. Amounts in integer minor units of `currency`. */
+export interface LoanSummary {
+  loanId: string;
+  state: string;
+  dpd: number;
+  bucket: DelinquencyBucket;
+  funderId: string | null;
+  principalOutstanding: number;
+  currency: string;
+  /** When the loan last changed (ISO timestamp). */
+  updatedAt: string;
+}
+
+export interface LoanListFilter {
+  state?: LoanState;
+  funderId?: string;
+  bucket?: DelinquencyBucket;
+  /** nextCursor of the previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+/**
+ * The inclusive DPD range of a bucket, for filtering in the store: the inverse of bucketOf (delinquency.ts), whose
+ * boundaries are 0 | 1-30 | 31-60 | 61-90 | 91+. A test checks the two agree for every DPD up to 200.
+ */
+export function dpdRangeOf(bucket: DelinquencyBucket): { minDpd?: number; maxDpd?: number } {
+  switch (bucket) {
+    case 'current': return { maxDpd: 0 };
+    case '1-30': return { minDpd: 1, maxDpd: 30 };
+    case '31-60': return { minDpd: 31, maxDpd: 60 };
+    case '61-90': return { minDpd: 61, maxDpd: 90 };
+    case '90+': return { minDpd: 91 };
+  }
 }
 
 export interface NightlyRunSummary {
@@ -156,6 +192,31 @@ export function createLoanService(deps: LoanServiceDeps) {
 
     async getLoan(loanId: string): Promise<LoanView> {
       return view((await load(loanId)).account);
+    },
+
+    /** Loans newest first, filtered by state, funder and DPD bucket, a page at a time. */
+    async listLoans(filter: LoanListFilter): Promise<{ items: LoanSummary[]; nextCursor: string | null }> {
+      if (filter.bucket !== undefined && !BUCKETS.includes(filter.bucket)) {
+        throw new MingjianError('VALIDATION', `unknown DPD bucket '${filter.bucket}'`, [{ path: 'bucket', message: 'not a DPD bucket', expected: BUCKETS.join(' | ') }]);
+      }
+      const q: LoanListQuery = {
+        // One more than asked: whether it comes back says if there is a next page.
+        limit: filter.limit + 1,
+        ...(filter.state !== undefined ? { state: filter.state } : {}),
+        ...(filter.funderId !== undefined ? { funderId: filter.funderId } : {}),
+        ...(filter.bucket !== undefined ? dpdRangeOf(filter.bucket) : {}),
+        ...(filter.cursor !== undefined ? { beforeId: filter.cursor } : {}),
+      };
+      const rows = await store.listAccounts(q);
+      const page = rows.slice(0, filter.limit);
+      return {
+        items: page.map(({ account: a, updatedAt }) => {
+          // loanStatus reads balances only; the listed document carries no transactions.
+          const s = loanStatus({ ...a, transactions: [] });
+          return { loanId: a.loanId, state: a.state, dpd: a.dpd, bucket: s.bucket, funderId: a.funderId, principalOutstanding: s.principalOutstanding, currency: a.currency, updatedAt };
+        }),
+        nextCursor: rows.length > filter.limit ? page[page.length - 1]!.account.loanId : null,
+      };
     },
 
     async payoffQuote(loanId: string, date?: string) {

@@ -1,7 +1,7 @@
 // What the loan service needs from storage. The database implementation is src/store/loans-store.ts.
 import type { EarlyWarningAlert } from './early-warning.ts';
 import type { LedgerTransaction } from './ledger.ts';
-import type { LoanAccount } from './loan-account.ts';
+import type { LoanAccount, LoanState } from './loan-account.ts';
 import type { Offer } from './offer.ts';
 
 export interface StoredAccount {
@@ -33,6 +33,24 @@ export interface LoanChange {
   audit?: LoanAuditInput[];
 }
 
+/** A page of the loan list: newest first, each filter optional. */
+export interface LoanListQuery {
+  state?: LoanState;
+  funderId?: string;
+  /** Inclusive bounds on days past due (a delinquency bucket is one such range). */
+  minDpd?: number;
+  maxDpd?: number;
+  /** Only loans with ids below this one: the last id of the previous page (ids sort by creation time). */
+  beforeId?: string;
+  limit: number;
+}
+
+/** A listed account: its document without the ledger transactions, and when it last changed (ISO). */
+export interface ListedAccount {
+  account: Omit<LoanAccount, 'transactions'>;
+  updatedAt: string;
+}
+
 export interface LoanStore {
   insertOffer(offer: Offer, decisionId: string | null): Promise<void>;
   getOffer(offerId: string): Promise<Offer | undefined>;
@@ -43,5 +61,7 @@ export interface LoanStore {
   commit(change: LoanChange): Promise<void>;
   /** Loans the nightly run must process (disbursed, current, delinquent). */
   listServicedLoanIds(): Promise<string[]>;
+  /** Loans matching the query, newest first, at most `limit`. */
+  listAccounts(q: LoanListQuery): Promise<ListedAccount[]>;
   listCases(loanId: string): Promise<LoanCase[]>;
 }

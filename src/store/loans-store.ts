@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { MingjianError } from '../kernel/errors.ts';
 import { newId } from '../kernel/ids.ts';
 import type { LedgerTransaction, LoanAccount, Offer } from '../loans/index.ts';
-import type { LoanCase, LoanChange, LoanStore, StoredAccount } from '../loans/loan-store.ts';
+import type { ListedAccount, LoanCase, LoanChange, LoanListQuery, LoanStore, StoredAccount } from '../loans/loan-store.ts';
 import { appendAudit } from './audit-store.ts';
 import type { Store } from './database.ts';
 import type { ServiceDatabase } from './schema.ts';
@@ -110,6 +110,18 @@ export function createLoanStore(store: Store): LoanStore {
     async listServicedLoanIds() {
       const rows = await db.selectFrom('loan_accounts').select('loan_id').where('state', 'in', ['disbursed', 'current', 'delinquent']).orderBy('loan_id').execute();
       return rows.map((r) => r.loan_id);
+    },
+    // Ordered by loan_id (creation order) and filtered on indexed columns (migration 0402_loan_list); the summary
+    // figures come from the account document, so only the page's documents are read.
+    async listAccounts(q: LoanListQuery): Promise<ListedAccount[]> {
+      let query = db.selectFrom('loan_accounts').select(['document', 'updated_at']).orderBy('loan_id', 'desc').limit(q.limit);
+      if (q.state !== undefined) query = query.where('state', '=', q.state);
+      if (q.funderId !== undefined) query = query.where('funder_id', '=', q.funderId);
+      if (q.minDpd !== undefined) query = query.where('dpd', '>=', q.minDpd);
+      if (q.maxDpd !== undefined) query = query.where('dpd', '<=', q.maxDpd);
+      if (q.beforeId !== undefined) query = query.where('loan_id', '<', q.beforeId);
+      const rows = await query.execute();
+      return rows.map((r) => ({ account: JSON.parse(r.document) as Omit<LoanAccount, 'transactions'>, updatedAt: r.updated_at }));
     },
     async listCases(loanId: string): Promise<LoanCase[]> {
       const rows = await db.selectFrom('loan_cases').selectAll().where('loan_id', '=', loanId).orderBy('case_id').execute();

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EmbeddedVelocityStore } from './embedded-velocity-store.ts';
+import fc from 'fast-check';
+import { EmbeddedVelocityStore, KeyNumbers } from './embedded-velocity-store.ts';
 import { compileVelocities } from './velocity-definition.ts';
 import type { VelocityEvent } from './velocity-event.ts';
 import { recountVelocity } from './velocity-window.ts';
@@ -129,5 +130,80 @@ describe('embedded velocity store', () => {
     }
     expect(await store.prunePersisted()).toBeGreaterThan(4000);
     await db.destroy();
+  });
+  it('stays exact over thousands of keys while segments grow, expire, move down, compact and numbers are reused', async () => {
+    const db = await openSqlite();
+    const churn = compileVelocities([
+      { name: 'apps10m', aggregate: 'count', groupBy: 'deviceId', window: '10m' },
+      { name: 'first30m', aggregate: 'firstSeenAge', groupBy: 'deviceId', window: '30m', includeCurrent: false },
+      { name: 'ids30m', aggregate: 'distinctCount', field: 'idNumber', groupBy: 'deviceId', window: '30m' },
+      { name: 'sum30m', aggregate: 'sum', field: 'amount', groupBy: 'deviceId', window: '30m', includeCurrent: false },
+      { name: 'max10m', aggregate: 'max', field: 'amount', groupBy: 'deviceId', window: '10m' },
+    ]);
+    const store = await EmbeddedVelocityStore.open({ db, definitions: churn, maxLatenessMs: 5 * MIN, hotKeyEvents: 16 });
+    // 40,000 events over ~3 hours on 3,000 devices whose activity moves along (so keys expire and new ones come),
+    // a few busy devices (hot: buckets), up to 4 minutes out of order; amounts and ids missing now and then.
+    const events: VelocityEvent[] = Array.from({ length: 40_000 }, (_, i) => {
+      const busy = i % 7 === 0;
+      const device = busy ? `busy-${i % 3}` : `dev-${(Math.floor(i / 40) * 3 + ((i * 7919) % 97)) % 3000}`;
+      const fields: Record<string, unknown> = { deviceId: device };
+      if (i % 11 !== 0) fields.idNumber = `id-${(i * 31) % 500}`;
+      if (i % 13 !== 0) fields.amount = (i * 37) % 1000;
+      return { id: `c${i}`, type: 'application', time: T0 + i * 270 - ((i * 104_729) % 240_000), fields };
+    });
+    const probeAll = (at: number, upTo: number) => {
+      const byDevice = new Map<string, VelocityEvent[]>(); // the recount filters by key anyway: hand it the key's events
+      for (const e of events.slice(0, upTo)) byDevice.set(e.fields.deviceId as string, [...(byDevice.get(e.fields.deviceId as string) ?? []), e]);
+      for (const [deviceId, seen] of byDevice) {
+        const probe: VelocityEvent = { id: 'p', type: 'application', time: at, fields: { deviceId, idNumber: 'id-new', amount: 5 } };
+        expect(store.readSync(probe), deviceId).toEqual(Object.fromEntries(churn.map((d) => [d.name, recountVelocity(d, seen, probe)])));
+      }
+    };
+    for (let i = 0; i < events.length; i += 500) {
+      await store.ingest(events.slice(i, i + 500));
+      if (i === 20_000) probeAll(Math.max(...events.slice(0, i + 500).map((e) => e.time)), i + 500);
+    }
+    const newest = Math.max(...events.map((e) => e.time));
+    expect(store.keyCount()).toBeLessThan(3000); // devices no event touched within the retention were dropped
+    probeAll(newest, events.length);
+    probeAll(newest - 5 * MIN, events.length); // the oldest read the lateness keeps exact
+    await db.destroy();
+  });
+});
+
+describe('key numbers', () => {
+  it('finds every key it holds and no other, through any mix of adding and removing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5000 })), { minLength: 1, maxLength: 4000 }), (ops) => {
+        const table = new KeyNumbers();
+        const model = new Map<string, number>();
+        for (const [add, k] of ops) {
+          const key = `k${k}`;
+          if (add) {
+            const id = table.numberOf(key);
+            if (model.has(key)) expect(id).toBe(model.get(key));
+            else {
+              expect([...model.values()]).not.toContain(id); // a number is never held by two keys
+              model.set(key, id);
+            }
+          } else if (model.has(key)) {
+            table.remove(model.get(key)!);
+            model.delete(key);
+          }
+        }
+        expect(table.size).toBe(model.size);
+        for (let k = 0; k <= 5000; k++) expect(table.find(`k${k}`)).toBe(model.get(`k${k}`) ?? -1);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('grows past and shrinks back under its first table size', () => {
+    const table = new KeyNumbers();
+    const ids = Array.from({ length: 20_000 }, (_, i) => table.numberOf(`key-${i}`));
+    expect(new Set(ids).size).toBe(20_000);
+    for (let i = 0; i < 19_900; i++) table.remove(ids[i]!);
+    for (let i = 0; i < 20_000; i++) expect(table.find(`key-${i}`)).toBe(i < 19_900 ? -1 : ids[i]);
+    expect(table.numberOf('again')).toBeLessThan(20_000); // freed numbers come back
   });
 });

@@ -74,6 +74,17 @@ export interface CompiledVelocity {
   admit(event: VelocityEvent): number | string | null | undefined;
   /** `admit` for an event whose key the caller already read (saves reading it twice on the ingest path). */
   admitKeyed(event: VelocityEvent): number | string | null | undefined;
+  /** Whether the event's type, conditions and predicate admit it (key and stored value not checked). */
+  admitsEvent(event: VelocityEvent): boolean;
+  /**
+   * The value an admitted event stores, from the raw value of `fieldPath` (null for streams that store none; undefined
+   * when the value is missing or of the wrong kind, the event then not admitted). With `admitsEvent` this is `admitKeyed`
+   * split in two, so a store that reads each event field once can share the reads between definitions.
+   */
+  valueFrom(raw: unknown): number | string | null | undefined;
+  /** `groupBy` and `field` split into path segments (`field`'s empty when the aggregate takes none). */
+  groupPath: readonly string[];
+  fieldPath: readonly string[];
   /** Value when the key has no event in the window. */
   emptyValue: number | null;
 }
@@ -195,17 +206,35 @@ export function compileVelocity(def: VelocityDefinition, options: CompileVelocit
   const streamId = JSON.stringify({ t: eventTypes, w: where, g: d.groupBy, f: d.field ?? null, k: valueKind, p: predicate ? d.name : null });
   const keyOf = (event: VelocityEvent) => distinctKeyOf(readPath(event.fields, groupPath));
   const admit = (event: VelocityEvent): number | string | null | undefined => (keyOf(event) === undefined ? undefined : admitKeyed(event));
-  const admitKeyed = (event: VelocityEvent): number | string | null | undefined => {
-    if (!typeSet.has(event.type)) return undefined;
-    if (where.length && !whereHolds(event.fields)) return undefined;
-    if (predicate && !predicate(event)) return undefined;
+  const admitsEvent = (event: VelocityEvent): boolean =>
+    typeSet.has(event.type) && (!where.length || whereHolds(event.fields)) && (!predicate || predicate(event));
+  const valueFrom = (raw: unknown): number | string | null | undefined => {
     if (valueKind === 'none') return null;
-    const v = readPath(event.fields, fieldPath);
-    if (valueKind === 'number') return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-    return distinctKeyOf(v);
+    if (valueKind === 'number') return typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined;
+    return distinctKeyOf(raw);
+  };
+  const admitKeyed = (event: VelocityEvent): number | string | null | undefined => {
+    if (!admitsEvent(event)) return undefined;
+    return valueKind === 'none' ? null : valueFrom(readPath(event.fields, fieldPath));
   };
   const emptyValue = d.aggregate === 'count' || d.aggregate === 'sum' || d.aggregate === 'distinctCount' ? 0 : null;
-  return { name: d.name, definition: d, aggregate: d.aggregate, windowMs, includeCurrent: d.includeCurrent ?? true, valueKind, streamId, keyOf, admit, admitKeyed, emptyValue };
+  return {
+    name: d.name,
+    definition: d,
+    aggregate: d.aggregate,
+    windowMs,
+    includeCurrent: d.includeCurrent ?? true,
+    valueKind,
+    streamId,
+    keyOf,
+    admit,
+    admitKeyed,
+    admitsEvent,
+    valueFrom,
+    groupPath,
+    fieldPath,
+    emptyValue,
+  };
 }
 
 /** Compiles a list of definitions, validating all of them first (one error listing every problem). */

@@ -214,4 +214,43 @@ describe.each(DIALECTS)('anti-fraud API on %s', (dialect) => {
     expect((await t.request('POST', `/v1/cases/${opened.body.id}/actions`, { key: ivy, body: { action: 'resolve', disposition: 'confirmed_fraud', summary: 'still fraud' } })).status).toBe(200);
     expect((await t.request('GET', `/v1/loans/${fraudulent.loanId}`)).body.cases.filter((c: any) => c.rule === 'new_fraud_link')).toHaveLength(1);
   });
+  it('reports a bad case action against the shape its action names, and an unknown action once', async () => {
+    const opened = await t.request('POST', '/v1/cases', { key: ivy, body: { source: 'manual', title: 'Shapes of case actions', priority: 'low' } });
+    expect(opened.status).toBe(201);
+    const act = (body: unknown) => t.request('POST', `/v1/cases/${opened.body.id}/actions`, { key: ivy, body });
+
+    // Only the resolve shape's problems: a missing summary, a disposition outside the list, a stray field.
+    const resolve = await act({ action: 'resolve', disposition: 'maybe', extra: 1 });
+    expect(resolve.status).toBe(400);
+    expect(resolve.body.error.code).toBe('VALIDATION');
+    expect(resolve.body.error.details).toHaveLength(3);
+    expect(resolve.body.error.details).toEqual(expect.arrayContaining([
+      { path: 'body.summary', message: 'is required' },
+      { path: 'body.extra', message: 'is not allowed here' },
+      expect.objectContaining({ path: 'body.disposition' }),
+    ]));
+    expect((await act({ action: 'assign' })).body.error.details).toEqual([{ path: 'body.assignee', message: 'is required' }]);
+    expect((await act({ action: 'note', text: '' })).body.error.details).toEqual([{ path: 'body.text', message: expect.stringContaining('fewer than 1') }]);
+    expect((await act({ action: 'start', assignee: 'ivy' })).body.error.details).toEqual([{ path: 'body.assignee', message: 'is not allowed here' }]);
+
+    const actions = 'assign, start, note, evidence, snapshot, link, priority, resolve, reopen';
+    const unknown = await act({ action: 'escalate', to: 'lee' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details).toEqual([{ path: 'body.action', message: `must be one of ${actions}` }]);
+    expect((await act({ text: 'no action' })).body.error.details).toEqual([{ path: 'body.action', message: `is required: one of ${actions}` }]);
+    expect((await act({ action: 7 })).body.error.details).toEqual([{ path: 'body.action', message: `must be one of ${actions}` }]);
+    expect((await act(['start'])).body.error.details).toEqual([{ path: 'body', message: 'must be object' }]);
+
+    // Good bodies still pass, and nothing above changed the case.
+    expect((await t.request('GET', `/v1/cases/${opened.body.id}`, { key: ivy })).body.state).toBe('open');
+    const noted = await act({ action: 'note', text: 'checked the shapes' });
+    expect(noted.status, JSON.stringify(noted.body)).toBe(200);
+    expect((await act({ action: 'start' })).body.state).toBe('investigating');
+
+    // The OpenAPI document describes the body as a oneOf told apart by `action`.
+    const doc = (await t.request('GET', '/openapi.json', { key: null })).body;
+    const schema = doc.paths['/v1/cases/{id}/actions'].post.requestBody.content['application/json'].schema;
+    expect(schema.discriminator).toEqual({ propertyName: 'action' });
+    expect(schema.oneOf.map((b: any) => b.properties.action.enum[0])).toEqual(actions.split(', '));
+  });
 });

@@ -1,6 +1,8 @@
 // The loan life cycle through the API on both databases: approve -> offer -> accept -> route -> disburse -> pay
 // part of an instalment -> defer one instalment after approval -> miss one -> DPD bucket and early-warning case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUCKETS, bucketOf } from '../../src/loans/delinquency.ts';
+import { dpdRangeOf } from '../../src/loans/loan-service.ts';
 import { DIALECTS, goodApplication, startTestServer, type TestServer } from './helpers.ts';
 
 describe.each(DIALECTS)('loans through the API on %s', (dialect) => {
@@ -151,5 +153,106 @@ describe.each(DIALECTS)('loans through the API on %s', (dialect) => {
     const loan = await t.request('GET', `/v1/loans/${loanId}`);
     expect(loan.body.cases.map((c: { rule: string }) => c.rule).sort()).toEqual(['deterioration', 'flow:servicing-early-warning', 'missed_instalment']);
     expect(loan.body.cases.find((c: { rule: string }) => c.rule.startsWith('flow:'))).toMatchObject({ message: 'Large instalment missed', detail: { reasons: ['EW01'] } });
+  });
+  it('lists loans newest first, filtered by state, funder and DPD bucket, paged by cursor', async () => {
+    // Five loans, booked in this order (ids sort by creation): one left booked, one routed to F61, one disbursed by
+    // F61 that pays its first instalment, two disbursed by F62 that miss it. F61 and F62 serve no other test here.
+    const book = async () => {
+      const decided = await t.request('POST', '/v1/decisions', { body: { flow: 'small-loan', application: goodApplication({ monthlyIncome: 100_000, requestedAmount: 200_000 }) } });
+      const offer = await t.request('POST', '/v1/loans/offers', { body: { decisionId: decided.body.id, amount: 100_000, termMonths: 6, date: '2026-07-01' } });
+      const booked = await t.request('POST', `/v1/loans/offers/${offer.body.offerId}/accept`, { body: { date: '2026-07-01' } });
+      expect(booked.status).toBe(201);
+      return booked.body.loanId as string;
+    };
+    const [booked, routed, paying, missing1, missing2] = [await book(), await book(), await book(), await book(), await book()];
+    for (const [loanId, funderId] of [[routed, 'F61'], [paying, 'F61'], [missing1, 'F62'], [missing2, 'F62']] as const) {
+      expect((await t.request('POST', `/v1/loans/${loanId}/route`, { body: { funderId, date: '2026-07-01' } })).status).toBe(200);
+    }
+    for (const loanId of [paying, missing1, missing2]) expect((await t.request('POST', `/v1/loans/${loanId}/disburse`, { body: { date: '2026-07-01' } })).status).toBe(200);
+    // First instalments fall due on 1 Aug: the linked account of `paying` covers it; four days later the others are 4 DPD.
+    expect((await t.request('POST', '/v1/loans/servicing/run', { body: { date: '2026-08-01', debits: { [paying]: 1_000_000 } } })).status).toBe(200);
+    expect((await t.request('POST', '/v1/loans/servicing/run', { body: { date: '2026-08-05' } })).status).toBe(200);
+
+    const list = async (query: string, key?: string) => t.request('GET', `/v1/loans?${query}`, key ? { key } : {});
+    const ids = (r: { body: { items: { loanId: string }[] } }) => r.body.items.map((x) => x.loanId);
+
+    const f61 = await list('funderId=F61');
+    expect(f61.status).toBe(200);
+    expect(ids(f61)).toEqual([paying, routed]);
+    expect(f61.body.nextCursor).toBeNull();
+    const full = (await t.request('GET', `/v1/loans/${paying}`)).body;
+    expect(full).toMatchObject({ state: 'current', dpd: 0 });
+    expect(f61.body.items[0]).toEqual({
+      loanId: paying, state: 'current', dpd: 0, bucket: 'current', funderId: 'F61', principalOutstanding: full.principalOutstanding, currency: full.currency,
+      updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    expect(full.principalOutstanding).toBeLessThan(100_000);
+    // Nothing is outstanding before the money goes out (the ledger posts the principal on disbursement).
+    expect(f61.body.items[1]).toMatchObject({ loanId: routed, state: 'routed', dpd: 0, principalOutstanding: 0 });
+
+    const late = await list('funderId=F62&bucket=1-30');
+    expect(ids(late)).toEqual([missing2, missing1]);
+    for (const item of late.body.items) expect(item).toMatchObject({ state: 'delinquent', dpd: 4, bucket: '1-30', funderId: 'F62', principalOutstanding: 100_000 });
+    expect(ids(await list('funderId=F61&bucket=1-30'))).toEqual([]);
+    expect(ids(await list('funderId=F62&bucket=current'))).toEqual([]);
+    expect(ids(await list('state=routed&funderId=F61'))).toEqual([routed]);
+    expect(ids(await list('state=delinquent&funderId=F61'))).toEqual([]);
+
+    // Across the whole table (other tests' loans too), each filter keeps exactly what it names.
+    const bookedOnly = await list('state=booked&limit=500');
+    expect(ids(bookedOnly)).toContain(booked);
+    for (const item of bookedOnly.body.items) expect(item).toMatchObject({ state: 'booked', funderId: null });
+    const bucket130 = await list('bucket=1-30&limit=500');
+    expect(ids(bucket130)).toEqual(expect.arrayContaining([missing1, missing2]));
+    for (const item of bucket130.body.items) expect(item.dpd >= 1 && item.dpd <= 30 && item.bucket === '1-30').toBe(true);
+
+    // Paging by cursor walks the same loans as one big page, newest first, each once.
+    const all = await list('limit=500');
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.items.length).toBeGreaterThanOrEqual(5);
+    const allIds = ids(all);
+    expect([...allIds].sort().reverse()).toEqual(allIds);
+    expect(allIds.slice(0, 5)).toEqual([missing2, missing1, paying, routed, booked]);
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const page: Awaited<ReturnType<typeof list>> = await list(`limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(3);
+      walked.push(...ids(page));
+      cursor = page.body.nextCursor;
+      if (cursor === null) break;
+      expect(cursor).toBe(walked[walked.length - 1]);
+    }
+    expect(walked).toEqual(allIds);
+    const first = await list('funderId=F62&limit=1');
+    expect(ids(first)).toEqual([missing2]);
+    expect(first.body.nextCursor).toBe(missing2);
+    const second = await list(`funderId=F62&limit=1&cursor=${first.body.nextCursor}`);
+    expect(ids(second)).toEqual([missing1]);
+    expect(second.body.nextCursor).toBeNull();
+
+    // Bad filters are one error each, naming the field; the list needs decisions:read.
+    const badState = await list('state=overdue');
+    expect(badState.status).toBe(400);
+    expect(badState.body.error.details).toEqual([{ path: 'querystring.state', message: expect.any(String) }]);
+    const badBucket = await list('bucket=30-60');
+    expect(badBucket.status).toBe(400);
+    expect(badBucket.body.error.details).toEqual([{ path: 'querystring.bucket', message: expect.any(String) }]);
+    expect((await list('limit=0')).body.error.details[0].path).toBe('querystring.limit');
+    expect((await list('sort=dpd')).status).toBe(400);
+    const service = await t.keyFor('loan-list-service', ['service']);
+    const denied = await list('limit=5', service);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toMatch(/decisions:read/);
+  });
+
+  it('filters a DPD bucket by exactly the DPD range bucketOf gives it', () => {
+    for (let dpd = 0; dpd <= 200; dpd++) {
+      for (const bucket of BUCKETS) {
+        const { minDpd = -Infinity, maxDpd = Infinity } = dpdRangeOf(bucket);
+        expect(dpd >= minDpd && dpd <= maxDpd, `dpd ${dpd} in ${bucket}`).toBe(bucketOf(dpd) === bucket);
+      }
+    }
   });
 });

@@ -43,6 +43,7 @@ export const ENDPOINTS = Object.freeze({
   'watchlists.get': ['GET', '/v1/watchlists/{name}'],
   'watchlists.changes': ['GET', '/v1/watchlists/{name}/changes'],
 
+  'loans.list': ['GET', '/v1/loans'],
   'loans.get': ['GET', '/v1/loans/{loanId}'],
   'loans.transactions': ['GET', '/v1/loans/{loanId}/transactions'],
   'funders.list': ['GET', '/v1/funders'],

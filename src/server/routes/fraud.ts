@@ -4,7 +4,8 @@
 // Watchlist changes are never applied here: each request becomes a governed change set (202 Accepted) that a
 // different user approves at /v1/watchlist-changes/{id}/versions/1/approve. Every change is audited.
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { MingjianError } from '../../kernel/errors.ts';
 import { callerOf } from '../app.ts';
 import { errors } from '../schemas.ts';
@@ -14,7 +15,8 @@ import { CASE_SOURCES, DISPOSITIONS, PRIORITIES } from '../../fraud/cases.ts';
 import { KINDS, ROLES } from '../../fraud/identifiers.ts';
 import { STATUSES, type ApplicationStatus } from '../../fraud/application-identifiers.ts';
 
-const literals = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+// An enum, not a union of literals: a value outside the list is one error on its field, not one per allowed value.
+const literals = <T extends string>(xs: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...xs] });
 const Text = (max = 2000) => Type.String({ minLength: 1, maxLength: max });
 const OptionalText = Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()]));
 
@@ -42,7 +44,7 @@ const OpenCaseBody = Type.Object({
 }, { additionalProperties: false });
 
 const WatchlistProposal = Type.Object({ list: Text(64), applicationId: Text(128), role: literals(ROLES) }, { additionalProperties: false });
-const CaseActionBody = Type.Union([
+const CaseActionBranches = Type.Union([
   Type.Object({ action: Type.Literal('assign'), assignee: Text(100) }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('start') }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('note'), text: Text(10_000) }, { additionalProperties: false }),
@@ -53,6 +55,38 @@ const CaseActionBody = Type.Union([
   Type.Object({ action: Type.Literal('resolve'), disposition: literals(DISPOSITIONS), summary: Text(10_000), escalatedTo: Type.Optional(Text(100)), watchlist: Type.Optional(Type.Array(WatchlistProposal, { maxItems: 100 })) }, { additionalProperties: false }),
   Type.Object({ action: Type.Literal('reopen'), reason: Text(2000) }, { additionalProperties: false }),
 ]);
+const CASE_ACTIONS = CaseActionBranches.anyOf.map((b) => b.properties.action.const);
+
+// The body is told apart by `action` (an OpenAPI discriminator), so a bad body is checked against the one shape its
+// action names: its problems only, not one per shape as an anyOf over all nine reports them.
+const CaseActionBody = Type.Unsafe<Static<typeof CaseActionBranches>>({
+  type: 'object',
+  discriminator: { propertyName: 'action' },
+  oneOf: CaseActionBranches.anyOf,
+  description: `one shape per action: ${CASE_ACTIONS.join(', ')}`,
+});
+
+// Fastify's own Ajv (app.ts) is built without the discriminator keyword, so this route compiles its schemas with an
+// Ajv of the same options plus `discriminator`. An unknown or missing action becomes one detail on `action` listing
+// the allowed ones, instead of Ajv's "value of tag ... must be in oneOf" on the whole body.
+const discriminatingAjv = new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, discriminator: true });
+const caseActionValidator: FastifySchemaCompiler<FastifySchema> = ({ schema }) => {
+  // Each part of the request (params, body) in turn; only the body has a discriminator.
+  const check: ValidateFunction = discriminatingAjv.compile(schema as object);
+  const validate = (data: unknown): boolean => {
+    if (check(data)) return true;
+    validate.errors = (check.errors ?? []).map((e): ErrorObject => e.keyword !== 'discriminator' ? e : {
+      ...e,
+      instancePath: `${e.instancePath}/action`,
+      keyword: 'enum',
+      params: { allowedValues: CASE_ACTIONS },
+      message: `${e.params.tagValue === undefined ? 'is required: ' : 'must be '}one of ${CASE_ACTIONS.join(', ')}`,
+    });
+    return false;
+  };
+  validate.errors = null as ErrorObject[] | null;
+  return validate;
+};
 
 const Entry = Type.Object({ value: Text(512), reason: Text(500), source: Text(200), expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])) }, { additionalProperties: false });
 
@@ -149,6 +183,7 @@ export default async function fraudRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string }; Body: Static<typeof CaseActionBody> }>('/v1/cases/:id/actions', {
     config: investigate,
+    validatorCompiler: caseActionValidator,
     schema: {
       tags,
       summary: 'Act on a case: assign, start, note, evidence, snapshot, link, priority, resolve, reopen',

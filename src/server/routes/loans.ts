@@ -3,6 +3,9 @@
 // are YYYY-MM-DD value dates (today when omitted).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { BUCKETS, type DelinquencyBucket } from '../../loans/delinquency.ts';
+import type { LoanState } from '../../loans/loan-account.ts';
+import { STATE_CODES } from '../../loans/portfolio.ts';
 import { callerOf } from '../app.ts';
 import { createFundingService } from '../services/funding.ts';
 import { createServiceLoans } from '../services/loans.ts';
@@ -41,6 +44,24 @@ const RunBody = Type.Union([Type.Object({
   date: Type.Optional(DateString),
   debits: Type.Optional(Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), { description: 'loanId -> what the linked account holds for the automatic deduction, minor units' })),
 }, { additionalProperties: false }), Type.Null()]);
+// Enums rather than unions of literals: a bad value is one error naming the field, not one per allowed value.
+const ListQuery = Type.Object({
+  state: Type.Optional(Type.Unsafe<LoanState>({ type: 'string', enum: [...STATE_CODES], description: STATE_CODES.join(' | ') })),
+  funderId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  bucket: Type.Optional(Type.Unsafe<DelinquencyBucket>({ type: 'string', enum: [...BUCKETS], description: `DPD bucket: ${BUCKETS.join(' | ')}` })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'nextCursor of the previous page' })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+}, { additionalProperties: false });
+const LoanSummary = Type.Object({
+  loanId: Type.String(),
+  state: Type.String(),
+  dpd: Type.Integer({ description: 'days past due' }),
+  bucket: Type.String({ description: 'DPD bucket' }),
+  funderId: Type.Union([Type.String(), Type.Null()]),
+  principalOutstanding: Type.Integer({ description: 'minor units' }),
+  currency: Type.String(),
+  updatedAt: Type.String({ description: 'when the loan last changed (ISO timestamp)' }),
+});
 const DecideBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })), date: Type.Optional(DateString) }, { additionalProperties: false }), Type.Null()]);
 
 export default async function loanRoutes(app: FastifyInstance): Promise<void> {
@@ -65,6 +86,18 @@ export default async function loanRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: Static<typeof OfferParams>; Body: Static<typeof DateBody> }>('/v1/loans/offers/:offerId/accept', { ...operate, schema: { tags, summary: 'Accept an open offer: books the loan', params: OfferParams, body: DateBody, response: { 201: Open('The loan'), ...errors(400, 401, 403, 404, 409) } } },
     async (request, reply) => reply.code(201).send(await loans.acceptOffer(actor(request), request.params.offerId, request.body ?? {})));
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/v1/loans', { ...read, schema: { tags, summary: 'Loans, newest first, filtered by state, funder and DPD bucket and paged by cursor', querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(LoanSummary), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors(400, 401, 403) } } },
+    async (request) => {
+      const q = request.query;
+      return loans.listLoans({
+        limit: q.limit,
+        ...(q.state !== undefined ? { state: q.state } : {}),
+        ...(q.funderId !== undefined ? { funderId: q.funderId } : {}),
+        ...(q.bucket !== undefined ? { bucket: q.bucket } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+      });
+    });
 
   app.get<{ Params: Static<typeof LoanParams> }>('/v1/loans/:loanId', { ...read, schema: { tags, summary: 'A loan: state, DPD bucket, amounts due, schedule, relief requests, early-warning cases', params: LoanParams, response: { 200: Open('The loan'), ...errors(401, 403, 404) } } },
     async (request) => loans.getLoan(request.params.loanId));

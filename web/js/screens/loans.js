@@ -1,24 +1,13 @@
-// Loans: one loan by id with its state, DPD bucket, amounts due, repayment schedule, ledger transactions, relief
-// requests and early-warning cases; and the funding partners with the volume committed to each on a day. The API has
-// no loan listing yet, so the screen opens loans by id and remembers the ones opened in this tab.
+// Loans: the loans newest first, filtered by state, funder and DPD bucket and paged by cursor; one loan (clicked in
+// the list, or opened by id) with its state, DPD bucket, amounts due, repayment schedule, ledger transactions, relief
+// requests and early-warning cases; and the funding partners with the volume committed to each on a day.
 import { call } from '../api.js';
-import { badge, field, h, kv, link, load, section, table } from '../dom.js';
-import { formatMinor, formatPercent, formatValue } from '../format.js';
+import { badge, field, h, kv, link, load, section, select, table } from '../dom.js';
+import { formatMinor, formatPercent, formatTime, formatValue } from '../format.js';
 
-const RECENT_KEY = 'mingjian.recentLoans';
-
-function recentLoans() {
-  try {
-    return JSON.parse(sessionStorage.getItem(RECENT_KEY) ?? '[]');
-  } catch {
-    return [];
-  }
-}
-
-function remember(loanId) {
-  const list = [loanId, ...recentLoans().filter((x) => x !== loanId)].slice(0, 20);
-  sessionStorage.setItem(RECENT_KEY, JSON.stringify(list));
-}
+// The API's values (GET /v1/loans validates them; an unknown one is a 400 naming the field).
+const STATES = ['booked', 'routed', 'disbursed', 'current', 'delinquent', 'repaid', 'charged_off'];
+const BUCKETS = ['current', '1-30', '31-60', '61-90', '90+'];
 
 export function loansScreen(view, ctx) {
   const tabs = [ctx.can('decisions:read') ? { path: 'loan', label: 'Loans' } : null, ctx.can('funding:read') ? { path: 'funders', label: 'Funders' } : null].filter(Boolean);
@@ -27,33 +16,100 @@ export function loansScreen(view, ctx) {
   if (!current) return ctx.navigate(`loans/${tabs[0].path}`);
   view.append(h('nav', { class: 'subnav' }, tabs.map((t) => h('a', { href: `#/loans/${t.path}`, class: t === current ? 'active' : undefined }, t.label))));
   if (current.path === 'funders') return fundersView(view, ctx);
-  return loanView(view, ctx, id);
+  if (id) return loanView(view, ctx, id);
+  return loanList(view, ctx);
 }
 
-function loanView(view, ctx, loanId) {
-  const input = h('input', { name: 'loanId', value: loanId ?? '', placeholder: 'loan id', size: 36 });
-  const form = h('form', { class: 'filters' }, field('Loan', input), h('button', { type: 'submit', class: 'primary' }, 'Open'));
-  form.addEventListener('submit', (e) => {
+function loanList(view, ctx) {
+  const q = ctx.query;
+  const stateSelect = select('state', [['', 'any'], ...STATES], q.get('state') ?? '');
+  const bucketSelect = select('bucket', [['', 'any'], ...BUCKETS], q.get('bucket') ?? '');
+  const funderInput = h('input', { name: 'funderId', value: q.get('funderId') ?? '', placeholder: 'any funder', list: 'funder-ids', size: 10 });
+  const funderIds = h('datalist', { id: 'funder-ids' });
+  const limitSelect = select('limit', ['25', '50', '100', '200'], q.get('limit') ?? '50');
+  if (ctx.can('funding:read')) {
+    call('funders.list').then((r) => funderIds.append(...r.items.map((f) => h('option', { value: f.funderId }, f.name ?? '')))).catch(() => undefined);
+  }
+  const filters = h(
+    'form',
+    { class: 'filters' },
+    field('State', stateSelect),
+    field('DPD bucket', bucketSelect),
+    field('Funder', funderInput),
+    funderIds,
+    field('Page size', limitSelect),
+    h('button', { type: 'submit', class: 'primary' }, 'Search'),
+  );
+  filters.addEventListener('submit', (e) => {
     e.preventDefault();
-    if (input.value.trim()) ctx.navigate(`loans/loan/${encodeURIComponent(input.value.trim())}`);
+    ctx.navigate('loans/loan', { state: stateSelect.value, bucket: bucketSelect.value, funderId: funderInput.value.trim(), limit: limitSelect.value });
   });
-  const recent = recentLoans();
+
+  const idInput = h('input', { name: 'loanId', placeholder: 'loan id', size: 36 });
+  const open = h('form', { class: 'filters' }, field('Loan id', idInput), h('button', { type: 'submit' }, 'Open'));
+  open.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (idInput.value.trim()) ctx.navigate(`loans/loan/${encodeURIComponent(idInput.value.trim())}`);
+  });
+
+  // Cursor paging: the server answers nextCursor; earlier cursors are kept so "Previous" can go back.
+  const results = h('div');
+  const cursors = [undefined];
+  let page = 0;
+  const show = () =>
+    load(
+      results,
+      () => call('loans.list', { query: { state: q.get('state'), bucket: q.get('bucket'), funderId: q.get('funderId'), limit: q.get('limit') ?? '50', cursor: cursors[page] } }),
+      (r) => {
+        if (r.nextCursor) cursors[page + 1] = r.nextCursor;
+        const prev = h('button', { type: 'button', disabled: page === 0 }, '← Previous');
+        const next = h('button', { type: 'button', disabled: !r.nextCursor }, 'Next →');
+        prev.addEventListener('click', () => {
+          page -= 1;
+          show();
+        });
+        next.addEventListener('click', () => {
+          page += 1;
+          show();
+        });
+        return [
+          table(
+            [
+              { label: 'Loan', class: 'id', value: (l) => link(`#/loans/loan/${encodeURIComponent(l.loanId)}`, l.loanId) },
+              { label: 'State', value: (l) => badge(l.state) },
+              { label: 'DPD', class: 'num', value: (l) => String(l.dpd) },
+              { label: 'Bucket', value: (l) => badge(l.bucket, l.dpd > 0 ? 'review' : 'ok') },
+              { label: 'Funder', value: (l) => l.funderId ?? '—' },
+              { label: 'Principal outstanding', class: 'num', value: (l) => formatMinor(l.principalOutstanding, l.currency) },
+              { label: 'Updated (UTC)', class: 'nowrap', value: (l) => formatTime(l.updatedAt) },
+            ],
+            r.items,
+            { onRow: (l) => ctx.navigate(`loans/loan/${encodeURIComponent(l.loanId)}`), empty: 'No loan matches these filters.' },
+          ),
+          h('div', { class: 'pager' }, prev, `page ${page + 1} · ${r.items.length} shown`, next),
+        ];
+      },
+    );
   view.append(
     section(
       'Loans',
-      form,
-      recent.length ? h('p', {}, 'Opened in this tab: ', recent.map((x, i) => [i ? ', ' : '', link(`#/loans/loan/${encodeURIComponent(x)}`, x)])) : null,
+      filters,
+      results,
+      open,
       ctx.can('fraud:investigate') ? h('p', { class: 'empty' }, 'Loans needing attention open early-warning cases: see ', link('#/fraud/cases', 'the case queue'), ' (source early_warning).') : null,
     ),
   );
-  if (!loanId) return;
+  show();
+}
+
+function loanView(view, ctx, loanId) {
+  view.append(h('div', { class: 'crumbs' }, link('#/loans/loan', '← Loans'), ` / ${loanId}`));
   const body = h('div');
   view.append(body);
   load(
     body,
     async () => {
       const [loan, txs] = await Promise.all([call('loans.get', { params: { loanId } }), call('loans.transactions', { params: { loanId } })]);
-      remember(loanId);
       return { loan, txs: txs.items };
     },
     ({ loan, txs }) => renderLoan(loan, txs, ctx),
