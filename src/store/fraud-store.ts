@@ -77,10 +77,6 @@ export async function* graphApplicationsInOrder(db: Kysely<FraudDatabase>, pageS
   }
 }
 
-export async function insertGraphApplication(db: FraudDb, row: FraudGraphApplicationsTable): Promise<void> {
-  await db.insertInto('fraud_graph_applications').values(row).execute();
-}
-
 /** Graph rows, 1,000 to a statement (6 parameters a row); the caller holds the transaction. */
 export async function insertGraphApplications(db: FraudDb, rows: readonly FraudGraphApplicationsTable[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('fraud_graph_applications').values(rows.slice(i, i + 1000)).execute();

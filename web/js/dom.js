@@ -151,3 +151,28 @@ export function select(name, options, value) {
     return opt;
   }));
 }
+
+/**
+ * Cursor paging for a list screen: `cursor()` is the cursor of the page shown; `bar(nextCursor, label)` records the
+ * next page's cursor and returns the Previous / Next bar, whose buttons call `show` again on the other page.
+ */
+export function cursorPager(show, first = undefined) {
+  const cursors = [first];
+  let page = 0;
+  const button = (text, disabled, step) => {
+    const b = h('button', { type: 'button', disabled }, text);
+    b.addEventListener('click', () => {
+      page += step;
+      show();
+    });
+    return b;
+  };
+  return {
+    cursor: () => cursors[page],
+    bar(nextCursor, label) {
+      const more = nextCursor !== null && nextCursor !== undefined && nextCursor !== '';
+      if (more) cursors[page + 1] = nextCursor;
+      return h('div', { class: 'pager' }, button('← Previous', page === 0, -1), `page ${page + 1} · ${label}`, button('Next →', !more, 1));
+    },
+  };
+}

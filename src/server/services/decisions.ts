@@ -85,6 +85,17 @@ export interface DecisionService {
  */
 export const WATCHLIST_ANSWERS_KEY = '$watchlistHits';
 
+/**
+ * A stored input opened: the application as the flow saw it, and the watchlist answers kept beside it (keyed hashes
+ * of the values found, per list), or null when the flow asked no watchlist.
+ */
+function recordedInput(row: Pick<decisions.DecisionRow, 'input'>, keyRing: KeyRing): { application: unknown; watchlistHits: Record<string, string[]> | null } {
+  const input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || !(WATCHLIST_ANSWERS_KEY in input)) return { application: input, watchlistHits: null };
+  const { [WATCHLIST_ANSWERS_KEY]: hits, ...application } = input as Record<string, unknown>;
+  return { application, watchlistHits: (hits ?? {}) as Record<string, string[]> };
+}
+
 interface Settled {
   requestHash: string;
   view: DecisionView;
@@ -305,14 +316,8 @@ export function createDecisionService(
       const row = await decisions.findDecision(db, id);
       if (!row) throw new MingjianError('NOT_FOUND', `decision '${id}' not found`);
       const entry = await registry.resolve(row.flow_id, row.flow_version);
-      let input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
-      let replayWatchlist = watchlist;
-      if (input !== null && typeof input === 'object' && WATCHLIST_ANSWERS_KEY in input) {
-        const { [WATCHLIST_ANSWERS_KEY]: recordedHits, ...application } = input as Record<string, unknown>;
-        const answers = (recordedHits ?? {}) as Record<string, string[]>;
-        replayWatchlist = (list, value) => answers[list]?.includes(answerKey(list, value)) ?? false;
-        input = application;
-      }
+      const { application: input, watchlistHits: answers } = recordedInput(row, keyRing);
+      const replayWatchlist = answers ? (list: string, value: unknown) => answers[list]?.includes(answerKey(list, value)) ?? false : watchlist;
       const result = entry.compiled.evaluate(input, { now: row.evaluated_at, variables: true, watchlist: replayWatchlist });
       const recorded = JSON.parse(row.result) as StoredResult;
       if (!result.ok) {
@@ -360,12 +365,11 @@ export function createDecisionService(
           if (!rows.length) break;
           afterId = rows[rows.length - 1]!.id;
           for (const row of rows) {
-            const input = openSealed(JSON.parse(row.input), keyRing, 'reveal');
-            if (input === null || typeof input !== 'object' || Array.isArray(input)) continue;
-            const { [WATCHLIST_ANSWERS_KEY]: recordedHits, ...application } = input as Record<string, unknown>;
-            const hit = Object.values((recordedHits ?? {}) as Record<string, string[]>).some((keys) => keys.length > 0);
+            const { application, watchlistHits } = recordedInput(row, keyRing);
+            if (application === null || typeof application !== 'object' || Array.isArray(application)) continue;
+            const hit = Object.values(watchlistHits ?? {}).some((keys) => keys.length > 0);
             const result = JSON.parse(row.result) as StoredResult;
-            const redone = await enrichment.catchUp(plan, application, {
+            const redone = await enrichment.catchUp(plan, application as Record<string, unknown>, {
               decisionId: row.id, flow: row.flow_id, time: Date.parse(row.evaluated_at), outcome: row.decision, reasons: result.reasons,
               actor: { userId: row.caller_user_id, keyId: row.caller_key_id },
             }, hit);

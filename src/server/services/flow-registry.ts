@@ -6,7 +6,7 @@ import { compileFlow, parseFlowSource, type CompiledFlow, type FlowDefinition, t
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import type { Store } from '../../store/database.ts';
 import * as gov from '../../store/governance-store.ts';
-import type { GovernedKind, ParsedObject } from './governance.ts';
+import { declaredIdentity, withDeclaredVersion, type GovernedKind, type ParsedObject } from './governance.ts';
 import { expandModelSources } from './model-sources.ts';
 
 export interface FlowEntry {
@@ -29,7 +29,6 @@ export interface FlowRegistry {
   readonly kind: GovernedKind;
 }
 
-const FLOW_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 export function createFlowRegistry(store: Pick<Store, 'db'>, options: { activeTtlMs: number }): FlowRegistry {
   const { db } = store;
@@ -117,22 +116,10 @@ export function createFlowRegistry(store: Pick<Store, 'db'>, options: { activeTt
       } else {
         definition = input.value;
       }
-      if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
-        throw new MingjianError('VALIDATION', 'a flow document must be an object', [{ path: '(root)', message: 'expected an object with id, inputs and nodes' }]);
-      }
-      const body = definition as Record<string, unknown>;
-      if (typeof body.id !== 'string' || !FLOW_ID.test(body.id)) {
-        throw new MingjianError('VALIDATION', 'the flow needs a valid id', [{ path: 'id', message: 'required: letters, digits, _ . - (up to 100)', expected: FLOW_ID.source }]);
-      }
-      const version = body.version === undefined || body.version === null ? undefined : String(body.version);
-      if (version !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,49}$/.test(version)) {
-        throw new MingjianError('VALIDATION', 'invalid flow version', [{ path: 'version', message: 'letters, digits, _ . + - (up to 50)' }]);
-      }
-      return { objectId: body.id, ...(version !== undefined ? { version } : {}), body, ...(sourceMap ? { context: { sourceMap, file: input.file } } : {}) };
+      const declared = declaredIdentity(definition, 'flow', 'expected an object with id, inputs and nodes');
+      return { ...declared, ...(sourceMap ? { context: { sourceMap, file: input.file } } : {}) };
     },
-    withVersion(body, version) {
-      return body.version === undefined || body.version === null ? { ...body, version } : body;
-    },
+    withVersion: withDeclaredVersion,
     check(body, parsed) {
       const ctx = parsed?.context as { sourceMap?: SourceMap; file?: string } | undefined;
       return check(body, ctx?.sourceMap, ctx?.file);

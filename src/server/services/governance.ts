@@ -25,6 +25,34 @@ export interface ParsedObject {
 }
 
 /** Which permission each step of a kind needs; flows and models use the defaults (objects:*). */
+/** Ids of governed objects (flows, models): letters, digits, `_ . -`, up to 100. */
+export const GOVERNED_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const GOVERNED_VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,49}$/;
+
+/**
+ * The id and optional version a governed document declares, checked alike for every kind that keeps them in the
+ * body (`noun` names the kind in messages, `shape` says what the document should be).
+ */
+export function declaredIdentity(value: unknown, noun: string, shape: string): ParsedObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MingjianError('VALIDATION', `a ${noun} document must be an object`, [{ path: '(root)', message: shape }]);
+  }
+  const body = value as Record<string, unknown>;
+  if (typeof body.id !== 'string' || !GOVERNED_ID.test(body.id)) {
+    throw new MingjianError('VALIDATION', `the ${noun} needs a valid id`, [{ path: 'id', message: 'required: letters, digits, _ . - (up to 100)', expected: GOVERNED_ID.source }]);
+  }
+  const version = body.version === undefined || body.version === null ? undefined : String(body.version);
+  if (version !== undefined && !GOVERNED_VERSION.test(version)) {
+    throw new MingjianError('VALIDATION', `invalid ${noun} version`, [{ path: 'version', message: 'letters, digits, _ . + - (up to 50)' }]);
+  }
+  return { objectId: body.id, ...(version !== undefined ? { version } : {}), body };
+}
+
+/** Writes the assigned version into a body that does not declare one (`GovernedKind.withVersion` of such kinds). */
+export function withDeclaredVersion(body: Record<string, unknown>, version: string): Record<string, unknown> {
+  return body.version === undefined || body.version === null ? { ...body, version } : body;
+}
+
 export interface KindPermissions {
   read: Permission;
   edit: Permission;

@@ -14,11 +14,9 @@ import { listDecisions } from '../../store/decisions-store.ts';
 import * as gov from '../../store/governance-store.ts';
 import type { ServiceDatabase } from '../../store/schema.ts';
 import type { Caller } from './access.ts';
-import type { GovernanceService, GovernedKind, ParsedObject } from './governance.ts';
+import { declaredIdentity, GOVERNED_ID, withDeclaredVersion, type GovernanceService, type GovernedKind, type ParsedObject } from './governance.ts';
 import { loadModelVersion, MODEL_KIND, parseModelRef } from './model-sources.ts';
 
-const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,49}$/;
 
 type RunTables = {
   model_training_runs: { model_id: string; version: string; metrics: string; report_html: string; trained_by: string; created_at: string };
@@ -38,22 +36,9 @@ export function createModelKind(): GovernedKind {
           throw new MingjianError('VALIDATION', `a model document is scorecard.json (JSON): ${(err as Error).message}`, [{ path: '(root)', message: 'not valid JSON' }]);
         }
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new MingjianError('VALIDATION', 'a model document must be an object', [{ path: '(root)', message: 'expected scorecard.json with an id' }]);
-      }
-      const body = value as Record<string, unknown>;
-      if (typeof body.id !== 'string' || !MODEL_ID.test(body.id)) {
-        throw new MingjianError('VALIDATION', 'the model needs a valid id', [{ path: 'id', message: 'required: letters, digits, _ . - (up to 100)', expected: MODEL_ID.source }]);
-      }
-      const version = body.version === undefined || body.version === null ? undefined : String(body.version);
-      if (version !== undefined && !VERSION.test(version)) {
-        throw new MingjianError('VALIDATION', 'invalid model version', [{ path: 'version', message: 'letters, digits, _ . + - (up to 50)' }]);
-      }
-      return { objectId: body.id, ...(version !== undefined ? { version } : {}), body };
+      return declaredIdentity(value, 'model', 'expected scorecard.json with an id');
     },
-    withVersion(body, version) {
-      return body.version === undefined || body.version === null ? { ...body, version } : body;
-    },
+    withVersion: withDeclaredVersion,
     async check(body): Promise<ErrorDetail[]> {
       try {
         parseModel(JSON.stringify(body), 'model');
@@ -135,7 +120,7 @@ export function createModelService(store: Pick<Store, 'db'>, governance: Governa
 
   return {
     async train(actor, input) {
-      if (!MODEL_ID.test(input.modelId)) throw new MingjianError('VALIDATION', 'invalid model id', [{ path: 'modelId', message: 'letters, digits, _ . - (up to 100)' }]);
+      if (!GOVERNED_ID.test(input.modelId)) throw new MingjianError('VALIDATION', 'invalid model id', [{ path: 'modelId', message: 'letters, digits, _ . - (up to 100)' }]);
       const table = tableOf(input.data, input.format, 'data');
       const options: TrainOptions = {
         table,

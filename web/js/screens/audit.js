@@ -1,7 +1,7 @@
 // The audit log (auditors and admins): every change to users, keys, flows, models, watchlists, cases and loans, with
 // who and when, in sequence order and filterable; and a check of its hash chain.
 import { call } from '../api.js';
-import { actionButton, field, h, json, load, section, table } from '../dom.js';
+import { actionButton, cursorPager, field, h, json, load, section, table } from '../dom.js';
 import { formatTime } from '../format.js';
 
 export function auditScreen(view, ctx) {
@@ -41,22 +41,10 @@ export function auditScreen(view, ctx) {
   const body = h('div');
   view.append(section('Audit log', h('div', { class: 'actions' }, verify), verifyOut, form, body));
 
-  const cursors = [q.get('after') || undefined];
-  let page = 0;
   const filters = { action: q.get('action'), objectKind: q.get('objectKind'), objectId: q.get('objectId'), actor: q.get('actor') };
+  const pager = cursorPager(() => show(), q.get('after') || undefined);
   const show = () =>
-    load(body, () => call('audit.list', { query: { ...filters, after: cursors[page], limit: 100 } }), (r) => {
-      if (r.nextAfter !== null && r.nextAfter !== undefined) cursors[page + 1] = r.nextAfter;
-      const prev = h('button', { type: 'button', disabled: page === 0 }, '← Previous');
-      const next = h('button', { type: 'button', disabled: r.nextAfter === null || r.nextAfter === undefined }, 'Next →');
-      prev.addEventListener('click', () => {
-        page -= 1;
-        show();
-      });
-      next.addEventListener('click', () => {
-        page += 1;
-        show();
-      });
+    load(body, () => call('audit.list', { query: { ...filters, after: pager.cursor(), limit: 100 } }), (r) => {
       return [
         table(
           [
@@ -70,7 +58,7 @@ export function auditScreen(view, ctx) {
           r.items,
           { empty: 'No audit entry matches.' },
         ),
-        h('div', { class: 'pager' }, prev, `page ${page + 1} · ${r.items.length} entries`, next),
+        pager.bar(r.nextAfter, `${r.items.length} entries`),
       ];
     });
   show();

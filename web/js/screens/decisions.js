@@ -1,7 +1,7 @@
 // Decisions: the decision records, newest first, filtered by flow, outcome and time and paged by cursor; one record
 // with its (masked) inputs, variables, outputs, reasons and trace; replay on the recorded flow version.
 import { call } from '../api.js';
-import { actionButton, badge, field, h, json, kv, link, load, section, select, table } from '../dom.js';
+import { actionButton, badge, cursorPager, field, h, json, kv, link, load, section, select, table } from '../dom.js';
 import { flattenTrace, formatMinor, formatTime, formatValue, localInputToIso } from '../format.js';
 
 export function decisionsScreen(view, ctx) {
@@ -39,27 +39,15 @@ function decisionList(view, ctx) {
   });
 
   // Cursor paging: the server answers nextCursor; earlier cursors are kept so "Previous" can go back.
-  const cursors = [undefined];
-  let page = 0;
+  const pager = cursorPager(() => show());
   const show = () =>
     load(
       results,
       () =>
         call('decisions.list', {
-          query: { flow: q.get('flow'), decision: q.get('decision'), from: localInputToIso(q.get('from')), to: localInputToIso(q.get('to')), limit: q.get('limit') ?? '50', cursor: cursors[page] },
+          query: { flow: q.get('flow'), decision: q.get('decision'), from: localInputToIso(q.get('from')), to: localInputToIso(q.get('to')), limit: q.get('limit') ?? '50', cursor: pager.cursor() },
         }),
       (r) => {
-        if (r.nextCursor) cursors[page + 1] = r.nextCursor;
-        const prev = h('button', { type: 'button', disabled: page === 0 }, '← Previous');
-        const next = h('button', { type: 'button', disabled: !r.nextCursor }, 'Next →');
-        prev.addEventListener('click', () => {
-          page -= 1;
-          show();
-        });
-        next.addEventListener('click', () => {
-          page += 1;
-          show();
-        });
         return [
           table(
             [
@@ -75,7 +63,7 @@ function decisionList(view, ctx) {
             r.items,
             { onRow: (d) => ctx.navigate(`decisions/${encodeURIComponent(d.id)}`), empty: 'No decision matches these filters.' },
           ),
-          h('div', { class: 'pager' }, prev, `page ${page + 1} · ${r.items.length} shown`, next),
+          pager.bar(r.nextCursor, `${r.items.length} shown`),
         ];
       },
     );

@@ -2,7 +2,7 @@
 // the list, or opened by id) with its state, DPD bucket, amounts due, repayment schedule, ledger transactions, relief
 // requests and early-warning cases; and the funding partners with the volume committed to each on a day.
 import { call } from '../api.js';
-import { badge, field, h, kv, link, load, section, select, table } from '../dom.js';
+import { badge, cursorPager, field, h, kv, link, load, section, select, table } from '../dom.js';
 import { formatMinor, formatPercent, formatTime, formatValue } from '../format.js';
 
 // The API's values (GET /v1/loans validates them; an unknown one is a 400 naming the field).
@@ -54,24 +54,12 @@ function loanList(view, ctx) {
 
   // Cursor paging: the server answers nextCursor; earlier cursors are kept so "Previous" can go back.
   const results = h('div');
-  const cursors = [undefined];
-  let page = 0;
+  const pager = cursorPager(() => show());
   const show = () =>
     load(
       results,
-      () => call('loans.list', { query: { state: q.get('state'), bucket: q.get('bucket'), funderId: q.get('funderId'), limit: q.get('limit') ?? '50', cursor: cursors[page] } }),
+      () => call('loans.list', { query: { state: q.get('state'), bucket: q.get('bucket'), funderId: q.get('funderId'), limit: q.get('limit') ?? '50', cursor: pager.cursor() } }),
       (r) => {
-        if (r.nextCursor) cursors[page + 1] = r.nextCursor;
-        const prev = h('button', { type: 'button', disabled: page === 0 }, '← Previous');
-        const next = h('button', { type: 'button', disabled: !r.nextCursor }, 'Next →');
-        prev.addEventListener('click', () => {
-          page -= 1;
-          show();
-        });
-        next.addEventListener('click', () => {
-          page += 1;
-          show();
-        });
         return [
           table(
             [
@@ -86,7 +74,7 @@ function loanList(view, ctx) {
             r.items,
             { onRow: (l) => ctx.navigate(`loans/loan/${encodeURIComponent(l.loanId)}`), empty: 'No loan matches these filters.' },
           ),
-          h('div', { class: 'pager' }, prev, `page ${page + 1} · ${r.items.length} shown`, next),
+          pager.bar(r.nextCursor, `${r.items.length} shown`),
         ];
       },
     );
