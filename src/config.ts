@@ -24,8 +24,8 @@ export const ConfigSchema = Type.Object({
   redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'REDIS_URL' })),
   /** Folder of flow YAML files loaded and activated as system-approved versions at start; empty string disables. */
   seedFlowsDir: Type.String({ default: 'examples/flows', description: 'MINGJIAN_SEED_FLOWS' }),
-  /** Group commit: flush after this many ms or this many records, whichever comes first. */
-  commitDelayMs: Type.Number({ minimum: 0, maximum: 1000, default: 1, description: 'COMMIT_DELAY_MS' }),
+  /** Group commit: a record waits at most this many ms for others (none once no decision is on its way), or this many records. */
+  commitDelayMs: Type.Number({ minimum: 0, maximum: 1000, default: 5, description: 'COMMIT_DELAY_MS' }),
   commitBatchMax: Type.Integer({ minimum: 1, maximum: 2000, default: 256, description: 'COMMIT_BATCH_MAX' }),
   /** `always`: every decision record keeps its trace; `requested`: only when the caller asked with ?trace=true. */
   storeTrace: OneOf(['always', 'requested'] as const, { default: 'always', description: 'DECISION_TRACE_STORE' }),

@@ -124,6 +124,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer mj_...' } } },
       security: [{ bearer: [] }],
     },
+    // The request schemas are JSON Schema (draft-07, what Ajv validates), where exclusiveMinimum/Maximum are numbers;
+    // OpenAPI 3.0 wants them as flags beside minimum/maximum.
+    transformObject: (doc) => toOpenApi30Bounds('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as Record<string, never>,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -135,4 +138,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await app.register(mod.default);
   }
   return app;
+}
+
+/** Rewrites numeric `exclusiveMinimum: n` as `minimum: n, exclusiveMinimum: true` (and the same for maximum). */
+export function toOpenApi30Bounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toOpenApi30Bounds);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = toOpenApi30Bounds(v);
+  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (typeof out[flag] === 'number') {
+      out[bound] = out[flag];
+      out[flag] = true;
+    }
+  }
+  return out;
 }

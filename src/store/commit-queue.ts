@@ -1,12 +1,20 @@
 // Group commit: concurrent writers hand their record to the queue and wait; the queue writes whatever has gathered in
-// one transaction (after `delayMs`, or at once when `maxBatch` records wait, or as soon as the previous commit ends)
-// and resolves each writer only after that transaction committed. One fsync then covers many decisions.
+// one transaction (after `delayMs`, or at once when `maxBatch` records wait, or when no more are on their way, or as
+// soon as the previous commit ends) and resolves each writer only after that transaction committed. One fsync then
+// covers many decisions.
 
 export interface CommitQueueOptions<T, R> {
   /** Writes the batch in one transaction and returns one result per item, in order. */
   flush(items: T[]): Promise<R[]>;
+  /** The longest a record waits for others to join its transaction. */
   delayMs: number;
   maxBatch: number;
+  /**
+   * How many records are on their way (their writers started but have not pushed yet). When none is, waiting longer
+   * gathers nothing, so the batch goes at once: an idle service adds no delay, a busy one fills its batches.
+   * Call `nudge()` when this number drops without a push. Default: always wait `delayMs`.
+   */
+  approaching?: () => number;
   /** Transactions allowed at once (1 for a single-connection store; a few for a pool). */
   maxConcurrent: number;
   onBatch?(size: number, millis: number): void;
@@ -16,6 +24,9 @@ export interface CommitQueue<T, R> {
   push(item: T): Promise<R>;
   /** Resolves when everything pushed so far has been committed (or failed). */
   drain(): Promise<void>;
+  /** Re-checks whether the waiting batch can go (see `approaching`). */
+  nudge(): void;
+  /** Records pushed and not yet committed (waiting, or in a transaction being written). */
   readonly pending: number;
 }
 
@@ -28,7 +39,9 @@ interface Waiting<T, R> {
 export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): CommitQueue<T, R> {
   let queue: Waiting<T, R>[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
   let running = 0;
+  let writing = 0;
   let idle: (() => void)[] = [];
 
   function schedule(): void {
@@ -37,6 +50,15 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
       if (timer) clearTimeout(timer);
       timer = undefined;
       void flushOnce();
+    } else if (options.approaching && options.approaching() === 0) {
+      // Nothing else is on its way that the writers know of; requests read in this same turn of the event loop may
+      // still push, so the batch goes right after it (an idle service waits no time at all).
+      immediate ??= setImmediate(() => {
+        immediate = undefined;
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        void flushOnce();
+      });
     } else if (!timer) {
       timer = setTimeout(() => {
         timer = undefined;
@@ -50,6 +72,7 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
     const batch = queue.slice(0, options.maxBatch);
     queue = queue.slice(batch.length);
     running++;
+    writing += batch.length;
     const started = performance.now();
     try {
       const results = await options.flush(batch.map((w) => w.item));
@@ -59,6 +82,7 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
       batch.forEach((w) => w.reject(err));
     } finally {
       running--;
+      writing -= batch.length;
     }
     // Whatever arrived while this batch was being written goes out now: the commit itself was the wait.
     if (queue.length > 0) void flushOnce();
@@ -88,8 +112,11 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
         void flushOnce();
       });
     },
+    nudge() {
+      schedule();
+    },
     get pending() {
-      return queue.length + running;
+      return queue.length + writing;
     },
   };
 }

@@ -10,22 +10,34 @@ const COLUMNS = 16;
  * Inserts the rows in one transaction. A row whose idempotency key is already stored is skipped (the caller then
  * reads the stored one); returns, per row, whether it was inserted.
  */
-export async function insertDecisionBatch(db: Kysely<ServiceDatabase>, rows: DecisionRow[], maxParameters: number): Promise<boolean[]> {
+/**
+ * Inserts the decisions in one transaction; one flag per row, false where its idempotency key was already recorded.
+ * `alsoWrite` runs in the same transaction, told which rows were new, for what must be exactly as durable as them.
+ */
+export async function insertDecisionBatch(
+  db: Kysely<ServiceDatabase>,
+  rows: DecisionRow[],
+  maxParameters: number,
+  alsoWrite?: (trx: Kysely<ServiceDatabase>, inserted: boolean[]) => Promise<void>,
+): Promise<boolean[]> {
   const perStatement = Math.max(1, Math.floor(maxParameters / COLUMNS));
-  const inserted = new Set<string>();
+  const ids = new Set<string>();
+  let inserted: boolean[] = [];
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < rows.length; i += perStatement) {
       const chunk = rows.slice(i, i + perStatement);
-      const ids = await trx
+      const returned = await trx
         .insertInto('decisions')
         .values(chunk)
         .onConflict((oc) => oc.column('idempotency_key').doNothing())
         .returning('id')
         .execute();
-      for (const r of ids) inserted.add(r.id);
+      for (const r of returned) ids.add(r.id);
     }
+    inserted = rows.map((r) => ids.has(r.id));
+    if (alsoWrite) await alsoWrite(trx, inserted);
   });
-  return rows.map((r) => inserted.has(r.id));
+  return inserted;
 }
 
 export async function findDecision(db: Kysely<ServiceDatabase>, id: string): Promise<DecisionRow | undefined> {

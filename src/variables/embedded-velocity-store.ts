@@ -33,7 +33,7 @@ import type { CompiledQuery, Kysely } from 'kysely';
 import type { CompiledVelocity, StreamValueKind, VelocityValue } from './velocity-definition.ts';
 import { distinctKeyOf, MAX_WINDOW_MS } from './velocity-definition.ts';
 import { readPath, type VelocityEvent } from './velocity-event.ts';
-import { DEFAULT_MAX_LATENESS_MS, type VelocityStore } from './velocity-store.ts';
+import { DEFAULT_MAX_LATENESS_MS, type VelocityInTransaction, type VelocityStore } from './velocity-store.ts';
 import { WindowAccumulator } from './velocity-window.ts';
 
 export interface VelocityEventsTable {
@@ -861,7 +861,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
    * One multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING id` (SQLite and PostgreSQL alike). Kysely compiles
    * the statement once per row count; each call only binds the rows' values.
    */
-  private async insertChunk(chunk: readonly VelocityEvent[], flags: Uint8Array): Promise<void> {
+  private async insertChunk(chunk: readonly VelocityEvent[], flags: Uint8Array, db: Kysely<any> = this.db): Promise<void> {
     let template = this.insertQueries.get(chunk.length);
     if (!template) {
       const placeholder = { id: '', type: '', occurred_at: 0, fields: '' };
@@ -883,7 +883,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
       parameters[p++] = e.time;
       parameters[p++] = JSON.stringify(e.fields);
     }
-    const { rows } = await this.db.executeQuery<{ id: string }>({ ...template, parameters });
+    const { rows } = await db.executeQuery<{ id: string }>({ ...template, parameters });
     if (rows.length === chunk.length) {
       flags.fill(1); // every row inserted: so every id was new and none repeated within the chunk
       return;
@@ -980,4 +980,20 @@ export class EmbeddedVelocityStore implements VelocityStore {
   async close(): Promise<void> {
     // The Kysely instance belongs to the caller; nothing of the store's own needs closing.
   }
+
+  /** The decision path writes a decision's event in the decision's transaction (see VelocityInTransaction). */
+  readonly inTransaction: VelocityInTransaction = {
+    write: async (trx, events) => {
+      const isNew = new Uint8Array(events.length);
+      for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+        const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
+        await this.insertChunk(chunk, isNew.subarray(i, i + chunk.length), trx);
+      }
+      return isNew;
+    },
+    applyCommitted: (events, isNew) => {
+      for (let i = 0; i < events.length; i++) if (isNew[i]) this.apply(events[i]!);
+      this.expireAll();
+    },
+  };
 }

@@ -32,7 +32,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => new Promise<void>((r) => {
+  server.close(() => r());
+  server.closeAllConnections(); // the sources keep their connections alive
+}));
 beforeEach(() => {
   for (const k of Object.keys(hits)) delete hits[k];
   healthy = true;

@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LRUCache } from 'lru-cache';
+import { Agent, request, type Dispatcher } from 'undici';
 import { MingjianError, type ErrorDetail } from '../kernel/errors.ts';
 import { readPath } from './velocity-event.ts';
 
@@ -188,6 +189,8 @@ export interface ExternalSourceOptions {
   now?: () => number;
   /** Waits between retries (tests may shorten it). */
   sleep?: (ms: number) => Promise<void>;
+  /** Connection pool the calls go through (default: one of the source's own, with keep-alive). */
+  dispatcher?: Dispatcher;
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -201,6 +204,7 @@ export class ExternalSource {
   private readonly inflight = new Map<string, Promise<SourceOutcome>>();
   private readonly secrets: Record<string, string | undefined>;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly dispatcher: Dispatcher;
 
   constructor(readonly config: ExternalSourceConfig, options: ExternalSourceOptions) {
     this.name = config.name;
@@ -214,6 +218,11 @@ export class ExternalSource {
       for (const m of template.matchAll(PLACEHOLDER)) if (m[1] === 'secret') this.secrets[m[2]!] = options.env[m[2]!];
     }
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
   }
 
   /** The variables this source fills, its status variable included. */
@@ -264,13 +273,16 @@ export class ExternalSource {
       attempts++;
       httpStatus = undefined;
       let retryable = true;
+      const signal = AbortSignal.timeout(this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       try {
-        const res = await fetch(url, { method: this.config.method, headers, body, signal: AbortSignal.timeout(this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
-        httpStatus = res.status;
-        if (res.ok) {
+        // undici's request() rather than fetch(): the same HTTP/1.1 keep-alive pool without the WHATWG streams
+        // fetch builds around every body, which cost about half a millisecond of CPU per decision.
+        const res = await request(url, { method: this.config.method, headers, body: body ?? null, signal, dispatcher: this.dispatcher });
+        httpStatus = res.statusCode;
+        if (res.statusCode >= 200 && res.statusCode < 300) {
           let json: unknown;
           try {
-            json = await res.json();
+            json = await res.body.json();
           } catch {
             json = undefined;
           }
@@ -286,14 +298,13 @@ export class ExternalSource {
             return { source: this.name, status: 'OK', values: { ...values }, fromCache: false, attempts, httpStatus, millis: performance.now() - started };
           }
         } else {
-          await res.body?.cancel();
+          await res.body.dump();
           reason = 'SOURCE_HTTP_ERROR';
           // Client errors will not get better by asking again; 408 and 429 may.
-          retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+          retryable = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429;
         }
-      } catch (err) {
-        const name = (err as Error).name;
-        reason = name === 'TimeoutError' || name === 'AbortError' ? 'SOURCE_TIMEOUT' : 'SOURCE_NETWORK_ERROR';
+      } catch {
+        reason = signal.aborted ? 'SOURCE_TIMEOUT' : 'SOURCE_NETWORK_ERROR';
       }
       if (!retryable || attempts > retries.count) break;
       const delay = Math.min(retries.maxBackoffMs ?? 5000, retries.backoffMs * 2 ** (attempts - 1));
@@ -330,6 +341,11 @@ export class ExternalSources {
    * Fetches the named sources (those a flow needs, per lineage) in parallel, once each, for one decision.
    * Unknown names are a configuration error.
    */
+  /** Closes the sources' connection pools. */
+  async close(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((s) => s.close()));
+  }
+
   async fetchForDecision(names: readonly string[], input: unknown): Promise<ExternalFetchResult> {
     const unknown = names.filter((n) => !this.sources.has(n));
     if (unknown.length) throw new MingjianError('VALIDATION', `unknown external source${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, unknown.map((n) => ({ path: 'sources', message: `unknown source '${n}'` })));

@@ -51,5 +51,8 @@ export async function openVariablesRuntime(options: VariablesRuntimeOptions): Pr
     hashKey: options.hashKey,
     now: options.now ?? Date.now,
   });
-  return { config, service, velocity, sources, close: () => velocity.close() };
+  return { config, service, velocity, sources, close: async () => {
+    await sources.close();
+    await velocity.close();
+  } };
 }

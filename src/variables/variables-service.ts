@@ -147,9 +147,14 @@ export class VariablesService {
     return { values, velocity, external: external.outcomes };
   }
 
-  /** After the decision: the application (with its outcome as field `decision`) becomes a velocity event. */
+  /** The velocity event of a decided application: its fields plus its outcome as field `decision`. */
+  decisionEvent(application: Record<string, unknown>, decision: { id: string; time: number; outcome: string }): VelocityEvent {
+    return this.toEvent(decision.id, 'application', decision.time, { ...application, decision: decision.outcome });
+  }
+
+  /** After the decision: the application becomes a velocity event (stores that cannot write it in the decision's transaction). */
   async recordDecision(application: Record<string, unknown>, decision: { id: string; time: number; outcome: string }): Promise<void> {
     if (!this.deps.velocity) return;
-    await this.deps.velocity.ingest([this.toEvent(decision.id, 'application', decision.time, { ...application, decision: decision.outcome })]);
+    await this.deps.velocity.ingest([this.decisionEvent(application, decision)]);
   }
 }

@@ -1,5 +1,6 @@
 // One interface, two stores (embedded and Redis) that must give the same answers as recountVelocity.
 
+import type { Kysely } from 'kysely';
 import type { VelocityValue } from './velocity-definition.ts';
 import type { VelocityEvent } from './velocity-event.ts';
 
@@ -17,7 +18,20 @@ export interface VelocityStore {
    * `names` restricts the read to some definitions (default all).
    */
   read(event: VelocityEvent, names?: readonly string[]): Promise<Record<string, VelocityValue>>;
+  /** Present when the store persists its events in the service's own database (the embedded store). */
+  readonly inTransaction?: VelocityInTransaction;
   close(): Promise<void>;
+}
+
+/**
+ * Writing events in someone else's transaction: a decided application's event goes into the transaction that records
+ * the decision, so it is exactly as durable as the decision and costs no commit (no fsync) of its own.
+ */
+export interface VelocityInTransaction {
+  /** Writes the events' rows in `trx` (a transaction on the store's database); flags the new ones (1, by index). */
+  write(trx: Kysely<any>, events: readonly VelocityEvent[]): Promise<Uint8Array>;
+  /** After that transaction committed: counts the events flagged new. */
+  applyCommitted(events: readonly VelocityEvent[], isNew: Uint8Array): void;
 }
 
 /** Default tolerance for late events: answers are exact for reads no older than this behind the newest event. */

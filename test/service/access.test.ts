@@ -83,6 +83,10 @@ describe.each(DIALECTS)('security and operations on %s', (dialect) => {
     expect(metrics.body).toMatch(/mingjian_http_errors_total\{code="(UNAUTHORIZED|RATE_LIMITED|FORBIDDEN)"\}/);
     const doc = await t.request('GET', '/openapi.json', { key: null });
     expect(doc.body.openapi).toBe('3.0.3');
+    // OpenAPI 3.0 bounds: exclusiveMinimum/Maximum are flags beside minimum/maximum, never numbers.
+    const text = JSON.stringify(doc.body);
+    expect(text).toContain('"exclusiveMinimum":true'); // the scorecard training's test share, for one
+    expect(text).not.toMatch(/"exclusive(Minimum|Maximum)":\d/);
     const decide = doc.body.paths['/v1/decisions'].post;
     expect(decide.requestBody.content['application/json'].schema.required).toEqual(['flow', 'application']);
     expect(Object.keys(decide.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409']));

@@ -104,6 +104,44 @@ describe('group commit queue', () => {
     expect(batches.flat()).toEqual(Array.from({ length: 35 }, (_, i) => i));
   });
 
+  it('waits for records on their way, at most delayMs, and not at all when none is', async () => {
+    const batches: number[][] = [];
+    let approaching = 0;
+    const q = createCommitQueue<number, number>({
+      flush: async (items) => {
+        batches.push(items);
+        return items;
+      },
+      delayMs: 200,
+      maxBatch: 100,
+      maxConcurrent: 1,
+      approaching: () => approaching,
+    });
+    // Idle: a lone record goes right after the current turn of the event loop, not after 200 ms.
+    let started = performance.now();
+    await q.push(1);
+    expect(performance.now() - started).toBeLessThan(100);
+    // Two writers on their way: the first record waits for the second, which arrives 20 ms later.
+    approaching = 2;
+    approaching--;
+    const first = q.push(2);
+    await new Promise((r) => setTimeout(r, 20));
+    approaching--;
+    await Promise.all([first, q.push(3)]);
+    expect(batches).toEqual([[1], [2, 3]]);
+    // A writer that gives up (nudge) releases the batch waiting for it; one that never comes costs at most delayMs.
+    approaching = 1;
+    const lone = q.push(4);
+    approaching = 0;
+    q.nudge();
+    await lone;
+    approaching = 1;
+    started = performance.now();
+    await q.push(5);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(batches.slice(2)).toEqual([[4], [5]]);
+  });
+
   it('rejects every writer of a failed batch and keeps serving later ones', async () => {
     let fail = true;
     const q = createCommitQueue<number, number>({ flush: async (items) => (fail ? Promise.reject(new Error('disk full')) : items), delayMs: 0, maxBatch: 100, maxConcurrent: 1 });

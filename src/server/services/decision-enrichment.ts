@@ -10,6 +10,8 @@ import type { FraudService } from '../../fraud/fraud-service.ts';
 import { toFlowVariables } from '../../fraud/graph-variables.ts';
 import { externalSourcesNeeded, variablesNeeded, type FlowVersionDependencies, type ResolveFlowDependencies } from '../../variables/lineage.ts';
 import type { SourceOutcome } from '../../variables/external-source.ts';
+import type { VelocityEvent } from '../../variables/velocity-event.ts';
+import type { VelocityInTransaction } from '../../variables/velocity-store.ts';
 import type { VariablesRuntime } from '../../variables/variables-runtime.ts';
 
 export interface EnrichmentPlan {
@@ -46,6 +48,14 @@ export interface DecidedApplication {
 export interface DecisionEnrichment {
   plan(compiled: CompiledFlow, flowId: string, version: string): EnrichmentPlan;
   enrich(plan: EnrichmentPlan, application: Record<string, unknown>, decision: { id: string; time: number }): Promise<Enrichment>;
+  /**
+   * When the velocity store keeps its events in the service's database (embedded), the decided application's event
+   * is written in the transaction that records the decision (`velocityInTransaction`) and counted once it committed,
+   * before the answer; `afterCommit` then leaves velocity alone. Null when the plan records no event or the store
+   * is elsewhere (Redis: `afterCommit` ingests it).
+   */
+  velocityEvent(plan: EnrichmentPlan, application: Record<string, unknown>, decision: { id: string; time: number; outcome: string }): VelocityEvent | null;
+  readonly velocityInTransaction: VelocityInTransaction | null;
   /**
    * After the record committed. Resolves once the next decision will see this one (velocity counted, application in
    * the graph); writing the graph row and opening a case go on in the background (see `drain`), because the decision
@@ -100,6 +110,7 @@ export function createDecisionEnrichment(deps: {
   const plans = new WeakMap<CompiledFlow, EnrichmentPlan>();
   const { variables, fraud } = deps;
   const pending = new Set<Promise<void>>();
+  const velocityInTransaction = variables?.velocity.inTransaction ?? null;
 
   function computePlan(compiled: CompiledFlow, flowId: string, version: string): EnrichmentPlan {
     // The service fills only the inputs the flow asks it to (declared `source: velocity | external | graph`) and
@@ -126,6 +137,13 @@ export function createDecisionEnrichment(deps: {
   }
 
   const enrichment: DecisionEnrichment = {
+    velocityInTransaction,
+
+    velocityEvent(plan, application, decision) {
+      if (!plan.recordVelocity || !variables || !velocityInTransaction) return null;
+      return variables.service.decisionEvent(application, decision);
+    },
+
     plan(compiled, flowId, version) {
       let plan = plans.get(compiled);
       if (!plan) plans.set(compiled, (plan = computePlan(compiled, flowId, version)));
@@ -149,7 +167,7 @@ export function createDecisionEnrichment(deps: {
 
     async afterCommit(plan, application, d) {
       const tasks: Promise<unknown>[] = [];
-      if (plan.recordVelocity && variables) {
+      if (plan.recordVelocity && variables && !velocityInTransaction) {
         tasks.push(variables.service.recordDecision(application, { id: d.decisionId, time: d.time, outcome: d.outcome }).catch((err: Error) => deps.warn(`velocity event of decision ${d.decisionId} not recorded: ${err.message}`)));
       }
       if (plan.fraud && fraud) {
@@ -176,7 +194,7 @@ export function createDecisionEnrichment(deps: {
     async catchUp(plan, application, d, watchlistHit) {
       let graph = false;
       let cases = 0;
-      // Velocity needs no catch-up: its event is written before the decision is answered.
+      // Velocity needs no catch-up: its event commits with the decision (embedded store) or before the answer (Redis).
       if (plan.fraud && fraud) {
         if (!fraud.hasApplication(d.decisionId)) {
           await fraud.recordApplication({ applicationId: d.decisionId, appliedAt: d.time, status: statusFromDecision(d.outcome), identifiers: identifiersOf(application) });

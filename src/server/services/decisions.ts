@@ -14,7 +14,14 @@ import type { FlowRegistry } from './flow-registry.ts';
 import { diffJson, type DiffEntry } from './json-diff.ts';
 import { containsSealed, openSealed, sealPaths, sealTraceValues } from './pii.ts';
 import type { WatchlistLookup } from './watchlists.ts';
+import type { VelocityEvent } from '../../variables/velocity-event.ts';
 import type { DecisionEnrichment } from './decision-enrichment.ts';
+
+/** A decision waiting for its group commit, with the velocity event that commits with it (embedded store). */
+interface PendingRecord {
+  row: decisions.DecisionRow;
+  velocity: VelocityEvent | null;
+}
 
 export interface DecideRequest {
   flow: string;
@@ -110,11 +117,28 @@ export function createDecisionService(
   const inFlight = new Map<string, Promise<Settled>>();
   const watchlist = (list: string, value: unknown) => deps.watchlists.has(list, value);
   const answerKey = (list: string, value: unknown) => keyRing.keyedHash(`watchlist-answer:${list}:${JSON.stringify(value ?? null)}`).slice(0, 32);
-  const queue: CommitQueue<decisions.DecisionRow, boolean> = createCommitQueue({
-    flush: (rows) => decisions.insertDecisionBatch(db, rows, capabilities.maxParameters),
+  const velocityTx = deps.enrichment?.velocityInTransaction ?? null;
+  /** Decisions being enriched and evaluated: their records are on their way to the commit queue. */
+  let approaching = 0;
+  const queue: CommitQueue<PendingRecord, boolean> = createCommitQueue({
+    flush: async (records) => {
+      let events: VelocityEvent[] = [];
+      let isNew: Uint8Array | null = null;
+      const inserted = await decisions.insertDecisionBatch(db, records.map((r) => r.row), capabilities.maxParameters, velocityTx
+        ? async (trx, fresh) => {
+          // Only decisions recorded now count: a retry that lost the race to its key has no event of its own.
+          events = records.filter((r, i) => fresh[i] && r.velocity).map((r) => r.velocity!);
+          if (events.length) isNew = await velocityTx.write(trx, events);
+        }
+        : undefined);
+      // Counted after the commit and before any of these decisions is answered: the next decision sees them.
+      if (isNew) velocityTx!.applyCommitted(events, isNew);
+      return inserted;
+    },
     delayMs: deps.commitDelayMs,
     maxBatch: deps.commitBatchMax,
     maxConcurrent: capabilities.concurrentTransactions ? 3 : 1,
+    approaching: () => approaching,
     onBatch: (size, ms) => metrics.batch(size, ms),
   });
 
@@ -141,6 +165,26 @@ export function createDecisionService(
   }
 
   async function decideOnce(caller: Caller, req: DecideRequest, requestHash: string, started: number): Promise<Settled> {
+    approaching++;
+    let onItsWay = true;
+    const arrive = () => {
+      if (onItsWay) {
+        onItsWay = false;
+        approaching--;
+      }
+    };
+    try {
+      return await decideAndRecord(caller, req, requestHash, started, arrive);
+    } finally {
+      if (onItsWay) {
+        // Failed, or answered from an earlier record: nothing of it is coming; the batch need not wait for it.
+        arrive();
+        queue.nudge();
+      }
+    }
+  }
+
+  async function decideAndRecord(caller: Caller, req: DecideRequest, requestHash: string, started: number, arrive: () => void): Promise<Settled> {
     const entry = registry.resolveCached(req.flow, req.version) ?? (await registry.resolve(req.flow, req.version));
     const now = req.at === undefined ? new Date() : new Date(req.at);
     const evaluatedAt = now.toISOString();
@@ -215,7 +259,9 @@ export function createDecisionService(
       caller_key_id: caller.keyId,
     };
     const commitStarted = performance.now();
-    const inserted = await queue.push(row);
+    const velocity = plan && !plan.empty ? deps.enrichment!.velocityEvent(plan, application as Record<string, unknown>, { id, time: now.getTime(), outcome: result.decision }) : null;
+    arrive();
+    const inserted = await queue.push({ row, velocity });
     metrics.phase('commit', (performance.now() - commitStarted) / 1000);
     if (!inserted) {
       // Another process (or an earlier life of this one) recorded this key first: answer with its record.
