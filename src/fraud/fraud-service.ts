@@ -8,7 +8,8 @@
 // confirms fraud, so live loans booked from its applications get an alert.
 //
 // One process owns the live graph: writes to it are serialised here, and a second process would not see them until
-// it reloads (run one service instance per database for the fraud graph, or reload after a detection run).
+// it reloads (run one service instance per database for the fraud graph, or reload after a detection run). Watchlists
+// are shared: every instance reloads them when the database holds a change it has not loaded (refreshWatchlists).
 import type { Kysely } from 'kysely';
 import { MingjianError } from '../kernel/errors.ts';
 import { newId } from '../kernel/ids.ts';
@@ -136,6 +137,8 @@ export class FraudService {
   private readonly sla: SlaPolicy;
   private lists = new Map<string, Watchlist>();
   private index: WatchlistIndex;
+  /** The last audited watchlist change the live lists include (see refreshWatchlists). */
+  private watchlistVersion: number | null = null;
   private graphWrites: Promise<unknown> = Promise.resolve();
   private hooks: FraudHooks = {};
   private readonly behind: WriteBehind<FraudDatabase>;
@@ -344,8 +347,29 @@ export class FraudService {
     return hits;
   }
 
+  /**
+   * Every change to the lists (change sets, seeding) writes its audit entry in the same transaction, so the last such
+   * entry identifies the stored lists (an indexed lookup of the few watchlist entries of the audit log).
+   */
+  private async storedWatchlistVersion(): Promise<number> {
+    const row = await this.db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).where('object_kind', '=', 'watchlist').executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  /**
+   * Reloads the lists when another instance changed them since this one loaded them (the server polls this, so an
+   * approval anywhere reaches every instance sharing the database). Returns whether it reloaded.
+   */
+  async refreshWatchlists(): Promise<boolean> {
+    if ((await this.storedWatchlistVersion()) === this.watchlistVersion) return false;
+    await this.reloadWatchlists();
+    return true;
+  }
+
   /** Reloads the live lists from the database (after an approved change set committed). */
   async reloadWatchlists(): Promise<void> {
+    // Read before the lists: a change committing in between is then picked up by the next refresh.
+    const version = await this.storedWatchlistVersion();
     const lists = await this.db.selectFrom('fraud_watchlists').selectAll().orderBy('name').execute();
     const entries = await this.db.selectFrom('fraud_watchlist_entries').selectAll().execute();
     const byList = new Map<string, WatchlistEntry[]>();
@@ -356,6 +380,7 @@ export class FraudService {
     }
     this.lists = new Map(lists.map((l) => [l.name, { name: l.name, kind: kindOf(l.kind), description: l.description, entries: byList.get(l.name) ?? [] }]));
     this.index = new WatchlistIndex([...this.lists.values()], this.hasher, this.now);
+    this.watchlistVersion = version;
   }
 
   listWatchlists(): { name: string; kind: string; description: string; entries: number }[] {

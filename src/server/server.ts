@@ -39,6 +39,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let app: FastifyInstance;
   let variables: VariablesRuntime | undefined;
   let redis: Redis | undefined;
+  let watchlistRefresh: NodeJS.Timeout | undefined;
   try {
     const applied = await migrateToLatest(store.db, { schema: store.capabilities.schema });
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
@@ -87,6 +88,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log.error({ err }, 'seeding watchlists or the demo portfolio failed');
     }
     ready = true;
+    if (config.watchlistRefreshMs > 0) {
+      // Instances sharing the database: an approval in one reaches the others' lists within this interval.
+      watchlistRefresh = setInterval(() => {
+        fraud.refreshWatchlists().then(
+          (reloaded) => reloaded && log.info('watchlists changed in the database: reloaded'),
+          (err: unknown) => log.warn({ err }, 'watchlist refresh failed'),
+        );
+      }, config.watchlistRefreshMs).unref();
+    }
   } catch (err) {
     await variables?.close().catch(() => undefined);
     redis?.disconnect();
@@ -103,6 +113,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     (closing ??= (async () => {
       // Keep-alive connections busy when the close began become idle only after their answer; Node closes idle
       // connections once, at the start, so sweep until the server has let go of all of them.
+      clearInterval(watchlistRefresh);
       const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
       try {
         await app.close();
