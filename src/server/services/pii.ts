@@ -18,10 +18,27 @@ function applyAt(value: unknown, segments: string[], fn: Transform): unknown {
 
 const splitPath = (path: string) => path.replace(/\[[^\]]*\]/g, '').split('.').filter(Boolean);
 
+const splitPaths = new Map<string, string[]>();
+const segmentsOf = (path: string): string[] => {
+  let segments = splitPaths.get(path);
+  if (!segments) splitPaths.set(path, (segments = splitPath(path)));
+  return segments;
+};
+
 /** Encrypts the values at the given dotted paths (list items included); other values are left as they are. */
 export function sealPaths(data: unknown, piiPaths: readonly string[], keyRing: KeyRing): unknown {
-  let out = data;
-  for (const path of piiPaths) out = applyAt(out, splitPath(path), (v) => (isSealed(v) ? v : keyRing.encrypt(JSON.stringify(v))));
+  const seal = (v: unknown) => (isSealed(v) ? v : keyRing.encrypt(JSON.stringify(v)));
+  if (piiPaths.length === 0 || data === null || typeof data !== 'object' || Array.isArray(data)) {
+    let out = data;
+    for (const path of piiPaths) out = applyAt(out, segmentsOf(path), seal);
+    return out;
+  }
+  // An application: one copy of its top level, each personal field replaced in it (the caller's object is untouched).
+  const out: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+  for (const path of piiPaths) {
+    const [head, ...rest] = segmentsOf(path);
+    if (head !== undefined && head in out) out[head] = applyAt(out[head], rest, seal);
+  }
   return out;
 }
 
