@@ -10,11 +10,11 @@ export interface CommitQueueOptions<T, R> {
   delayMs: number;
   maxBatch: number;
   /**
-   * How many records are on their way (their writers started but have not pushed yet). When none is, waiting longer
-   * gathers nothing, so the batch goes at once: an idle service adds no delay, a busy one fills its batches.
-   * Call `nudge()` when this number drops without a push. Default: always wait `delayMs`.
+   * Writers announce themselves (`announce()`) when they start the work that ends in a record. When no announced
+   * writer is still on its way, waiting longer gathers nothing, so the batch goes at once: an idle service adds no
+   * delay, a busy one fills its batches. Default (false): a batch always waits `delayMs`.
    */
-  approaching?: () => number;
+  announced?: boolean;
   /** Transactions allowed at once (1 for a single-connection store; a few for a pool). */
   maxConcurrent: number;
   onBatch?(size: number, millis: number): void;
@@ -24,10 +24,16 @@ export interface CommitQueue<T, R> {
   push(item: T): Promise<R>;
   /** Resolves when everything pushed so far has been committed (or failed). */
   drain(): Promise<void>;
-  /** Re-checks whether the waiting batch can go (see `approaching`). */
-  nudge(): void;
+  /** A writer on its way (see `announced`): its record follows through the arrival's `push`, or it `withdraw`s. */
+  announce(): Arrival<T, R>;
   /** Records pushed and not yet committed (waiting, or in a transaction being written). */
   readonly pending: number;
+}
+
+export interface Arrival<T, R> {
+  push(item: T): Promise<R>;
+  /** Nothing will come from this writer (it failed, or answered otherwise); a no-op after `push`. */
+  withdraw(): void;
 }
 
 interface Waiting<T, R> {
@@ -42,6 +48,8 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
   let immediate: NodeJS.Immediate | undefined;
   let running = 0;
   let writing = 0;
+  /** Announced writers that have neither pushed nor withdrawn. */
+  let onTheirWay = 0;
   let idle: (() => void)[] = [];
 
   function schedule(): void {
@@ -50,7 +58,7 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
       if (timer) clearTimeout(timer);
       timer = undefined;
       void flushOnce();
-    } else if (options.approaching && options.approaching() === 0) {
+    } else if (options.announced && onTheirWay === 0) {
       // Nothing else is on its way that the writers know of; requests read in this same turn of the event loop may
       // still push, so the batch goes right after it (an idle service waits no time at all).
       immediate ??= setImmediate(() => {
@@ -94,12 +102,33 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
     schedule();
   }
 
+  function push(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      schedule();
+    });
+  }
+
   return {
-    push(item) {
-      return new Promise<R>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
-        schedule();
-      });
+    push,
+    announce() {
+      onTheirWay++;
+      let arrived = false;
+      const arrive = () => {
+        if (arrived) return false;
+        arrived = true;
+        onTheirWay--;
+        return true;
+      };
+      return {
+        push(item) {
+          arrive();
+          return push(item);
+        },
+        withdraw() {
+          if (arrive()) schedule();
+        },
+      };
     },
     drain() {
       if (queue.length === 0 && running === 0) return Promise.resolve();
@@ -111,9 +140,6 @@ export function createCommitQueue<T, R>(options: CommitQueueOptions<T, R>): Comm
         }
         void flushOnce();
       });
-    },
-    nudge() {
-      schedule();
     },
     get pending() {
       return queue.length + writing;

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { MingjianError } from '../kernel/errors.ts';
 import type { ServiceDatabase } from './schema.ts';
@@ -49,10 +49,10 @@ const STATEMENT_CACHE_SIZE = 500;
  * text (least recently added first out). Safe because Kysely runs a statement to completion inside one call (all or
  * run); nothing here streams a query (iterate), which would keep a cached statement busy.
  */
-function withStatementCache(database: BetterSqlite3.Database): Pick<BetterSqlite3.Database, 'prepare' | 'close'> {
-  const statements = new Map<string, BetterSqlite3.Statement>();
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
   return {
-    prepare(text: string) {
+    prepare(text: string): SqliteStatement {
       let statement = statements.get(text);
       if (!statement) {
         statement = database.prepare(text);
@@ -63,9 +63,9 @@ function withStatementCache(database: BetterSqlite3.Database): Pick<BetterSqlite
     },
     close() {
       statements.clear();
-      return database.close();
+      database.close();
     },
-  } as Pick<BetterSqlite3.Database, 'prepare' | 'close'>;
+  };
 }
 
 function openSqlite(pathText: string): Store {

@@ -989,11 +989,10 @@ export class EmbeddedVelocityStore implements VelocityStore {
         const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
         await this.insertChunk(chunk, isNew.subarray(i, i + chunk.length), trx);
       }
-      return isNew;
-    },
-    applyCommitted: (events, isNew) => {
-      for (let i = 0; i < events.length; i++) if (isNew[i]) this.apply(events[i]!);
-      this.expireAll();
+      return () => {
+        for (let i = 0; i < events.length; i++) if (isNew[i]) this.apply(events[i]!);
+        this.expireAll();
+      };
     },
   };
 }

@@ -28,10 +28,11 @@ export interface VelocityStore {
  * the decision, so it is exactly as durable as the decision and costs no commit (no fsync) of its own.
  */
 export interface VelocityInTransaction {
-  /** Writes the events' rows in `trx` (a transaction on the store's database); flags the new ones (1, by index). */
-  write(trx: Kysely<any>, events: readonly VelocityEvent[]): Promise<Uint8Array>;
-  /** After that transaction committed: counts the events flagged new. */
-  applyCommitted(events: readonly VelocityEvent[], isNew: Uint8Array): void;
+  /**
+   * Writes the events' rows in `trx` (a transaction on the store's database). Returns what to call once that
+   * transaction committed: it counts the events that were new.
+   */
+  write(trx: Kysely<any>, events: readonly VelocityEvent[]): Promise<() => void>;
 }
 
 /** Default tolerance for late events: answers are exact for reads no older than this behind the newest event. */

@@ -1,31 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, PG_URL, startTestServer, type TestServer } from './helpers.ts';
+import { DIALECTS, PG_URL, runSql, startTestServer, type TestServer } from './helpers.ts';
 
 const run = promisify(execFile);
-
-async function exec(t: TestServer, sql: string): Promise<void> {
-  if (t.dialect === 'sqlite') {
-    const db = new BetterSqlite3(t.where);
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-    return;
-  }
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(`set search_path to "${t.where}"`);
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function cliVerify(t: TestServer): Promise<{ code: number; out: string }> {
   const url = t.dialect === 'sqlite' ? `sqlite:${t.where}` : `${PG_URL}?schema=${t.where}`;
@@ -68,17 +46,17 @@ describe.each(DIALECTS)('audit chain on %s', (dialect) => {
     // Someone with database access turns an analyst into an admin in the record of the user's creation.
     const entries = (await t.request('GET', '/v1/audit?action=user.create&limit=1000')).body.items as { seq: number; after: { roles: string[] } }[];
     const target = entries.find((e) => e.after.roles.includes('analyst'))!.seq;
-    await exec(t, `update audit_log set after = replace(after, '"analyst"', '"admin"') where seq = ${target}`);
+    await runSql(t, [`update audit_log set after = replace(after, '"analyst"', '"admin"') where seq = ${target}`]);
     let res = (await t.request('GET', '/v1/audit/verify')).body;
     expect(res).toMatchObject({ ok: false, firstBad: { seq: target, reason: expect.stringMatching(/modified/) } });
     const cli = await cliVerify(t);
     expect(cli.code).toBe(1);
     expect(cli.out).toContain(`TAMPERED at entry ${target}`);
 
-    await exec(t, `update audit_log set after = replace(after, '"admin"', '"analyst"') where seq = ${target}`);
+    await runSql(t, [`update audit_log set after = replace(after, '"admin"', '"analyst"') where seq = ${target}`]);
     expect((await t.request('GET', '/v1/audit/verify')).body.ok).toBe(true);
 
-    await exec(t, `delete from audit_log where seq = 3`);
+    await runSql(t, [`delete from audit_log where seq = 3`]);
     res = (await t.request('GET', '/v1/audit/verify')).body;
     expect(res).toMatchObject({ ok: false, firstBad: { seq: 3, reason: expect.stringMatching(/missing/) } });
   });
@@ -87,7 +65,7 @@ describe.each(DIALECTS)('audit chain on %s', (dialect) => {
     const t2 = await startTestServer(dialect, 'audit-tail');
     try {
       await t2.keyFor('x', ['analyst']);
-      await exec(t2, `delete from audit_log where seq = (select max(seq) from audit_log)`);
+      await runSql(t2, [`delete from audit_log where seq = (select max(seq) from audit_log)`]);
       const res = (await t2.request('GET', '/v1/audit/verify')).body;
       expect(res.ok).toBe(false);
       expect(res.firstBad.reason).toMatch(/removed from the end/);

@@ -3,11 +3,9 @@
 // deleting what it would have lost, then the service restarts on the same database.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { ADMIN_KEY, DIALECTS, PG_URL, startTestServer, type TestServer } from './helpers.ts';
+import { ADMIN_KEY, DIALECTS, runSql, startTestServer, type TestServer } from './helpers.ts';
 
 const EXAMPLE_FLOWS = fileURLToPath(new URL('../../examples/flows', import.meta.url));
 const sample = JSON.parse(readFileSync(new URL('../../examples/applications/consumer-loan.jsonl', import.meta.url), 'utf8').split('\n')[0]!) as Record<string, unknown>;
@@ -28,23 +26,7 @@ async function loseFollowUps(t: TestServer, applicationIds: string[]): Promise<v
     `delete from fraud_cases where id in (select case_id from lost_cases)`,
     `delete from fraud_graph_applications where application_id in (${list})`,
   ];
-  if (t.dialect === 'sqlite') {
-    const db = new Database(t.where);
-    try {
-      for (const s of statements) db.prepare(s).run();
-    } finally {
-      db.close();
-    }
-  } else {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`set search_path to "${t.where}"`);
-      for (const s of statements) await client.query(s);
-    } finally {
-      await client.end();
-    }
-  }
+  await runSql(t, statements);
 }
 
 describe.each(DIALECTS)('follow-ups caught up after a crash on %s', (dialect) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
@@ -51,6 +52,36 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Runs SQL statements in order on one connection to a test server's database (its SQLite file or its PostgreSQL
+ * schema), as an outside process would; returns the rows of the last one.
+ */
+export async function runSql(t: Pick<TestServer, 'dialect' | 'where'>, statements: string[]): Promise<Record<string, unknown>[]> {
+  let rows: Record<string, unknown>[] = [];
+  if (t.dialect === 'sqlite') {
+    const db = new Database(t.where);
+    try {
+      for (const s of statements) {
+        const statement = db.prepare(s);
+        if (statement.reader) rows = statement.all() as Record<string, unknown>[];
+        else statement.run();
+      }
+    } finally {
+      db.close();
+    }
+    return rows;
+  }
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`set search_path to "${t.where}"`);
+    for (const s of statements) rows = (await client.query(s)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+  return rows;
 }
 
 export async function startTestServer(dialect: Dialect, label: string, overrides: Partial<Config> = {}): Promise<TestServer> {

@@ -106,7 +106,6 @@ describe('group commit queue', () => {
 
   it('waits for records on their way, at most delayMs, and not at all when none is', async () => {
     const batches: number[][] = [];
-    let approaching = 0;
     const q = createCommitQueue<number, number>({
       flush: async (items) => {
         batches.push(items);
@@ -115,29 +114,29 @@ describe('group commit queue', () => {
       delayMs: 200,
       maxBatch: 100,
       maxConcurrent: 1,
-      approaching: () => approaching,
+      announced: true,
     });
     // Idle: a lone record goes right after the current turn of the event loop, not after 200 ms.
     let started = performance.now();
-    await q.push(1);
+    await q.announce().push(1);
     expect(performance.now() - started).toBeLessThan(100);
     // Two writers on their way: the first record waits for the second, which arrives 20 ms later.
-    approaching = 2;
-    approaching--;
-    const first = q.push(2);
+    const [w2, w3] = [q.announce(), q.announce()];
+    const first = w2.push(2);
     await new Promise((r) => setTimeout(r, 20));
-    approaching--;
-    await Promise.all([first, q.push(3)]);
+    await Promise.all([first, w3.push(3)]);
     expect(batches).toEqual([[1], [2, 3]]);
-    // A writer that gives up (nudge) releases the batch waiting for it; one that never comes costs at most delayMs.
-    approaching = 1;
-    const lone = q.push(4);
-    approaching = 0;
-    q.nudge();
+    // A writer that gives up releases the batch waiting for it; one that never comes costs at most delayMs.
+    const w4 = q.announce();
+    const quitter = q.announce();
+    const lone = w4.push(4);
+    quitter.withdraw();
+    quitter.withdraw(); // a second withdraw, or one after a push, changes nothing
+    w4.withdraw();
     await lone;
-    approaching = 1;
+    q.announce(); // announced and never heard of again
     started = performance.now();
-    await q.push(5);
+    await q.announce().push(5);
     expect(performance.now() - started).toBeGreaterThanOrEqual(150);
     expect(batches.slice(2)).toEqual([[4], [5]]);
   });

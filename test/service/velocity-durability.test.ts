@@ -2,11 +2,9 @@
 // decision has its event row, concurrent decisions of one device and a retry count once each, and counts carry on after a restart.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { ADMIN_KEY, DIALECTS, PG_URL, startTestServer, type TestServer } from './helpers.ts';
+import { ADMIN_KEY, DIALECTS, runSql, startTestServer, type TestServer } from './helpers.ts';
 
 const EXAMPLE_FLOWS = fileURLToPath(new URL('../../examples/flows', import.meta.url));
 const sample = JSON.parse(readFileSync(new URL('../../examples/applications/consumer-loan.jsonl', import.meta.url), 'utf8').split('\n')[0]!) as Record<string, unknown>;
@@ -15,23 +13,7 @@ const { bureauScore: _s, bureauInquiries6m: _i, bureauDelinquencies12m: _d, ...b
 const person = (n: number) => ({ ...base, applicationId: `VD-${n}`, applicantId: `PVD-${n}`, idNumber: `11010119850101${String(n).padStart(3, '0')}3`, phone: `1361234${String(n).padStart(3, '0')}0`.slice(0, 11), deviceId: 'dev-durable', ip: `10.2.${n}.1` });
 
 async function eventIds(t: TestServer): Promise<string[]> {
-  const sql = 'select id from velocity_events order by id';
-  if (t.dialect === 'sqlite') {
-    const db = new Database(t.where, { readonly: true });
-    try {
-      return (db.prepare(sql).all() as { id: string }[]).map((r) => r.id);
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(`set search_path to "${t.where}"`);
-    return (await client.query<{ id: string }>(sql)).rows.map((r) => r.id);
-  } finally {
-    await client.end();
-  }
+  return (await runSql(t, ['select id from velocity_events order by id'])).map((r) => r.id as string);
 }
 
 describe.each(DIALECTS)('velocity events of decisions on %s', (dialect) => {

@@ -5,7 +5,7 @@ import type { Decision, Trace } from '../../engine/index.ts';
 import { canonicalJson, sha256Hex, type KeyRing } from '../../kernel/crypto.ts';
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
-import { createCommitQueue, type CommitQueue } from '../../store/commit-queue.ts';
+import { createCommitQueue, type Arrival, type CommitQueue } from '../../store/commit-queue.ts';
 import type { Store } from '../../store/database.ts';
 import { appendAuditNow } from '../../store/audit-store.ts';
 import * as decisions from '../../store/decisions-store.ts';
@@ -118,27 +118,25 @@ export function createDecisionService(
   const watchlist = (list: string, value: unknown) => deps.watchlists.has(list, value);
   const answerKey = (list: string, value: unknown) => keyRing.keyedHash(`watchlist-answer:${list}:${JSON.stringify(value ?? null)}`).slice(0, 32);
   const velocityTx = deps.enrichment?.velocityInTransaction ?? null;
-  /** Decisions being enriched and evaluated: their records are on their way to the commit queue. */
-  let approaching = 0;
   const queue: CommitQueue<PendingRecord, boolean> = createCommitQueue({
     flush: async (records) => {
-      let events: VelocityEvent[] = [];
-      let isNew: Uint8Array | null = null;
+      let countVelocity = () => {};
       const inserted = await decisions.insertDecisionBatch(db, records.map((r) => r.row), capabilities.maxParameters, velocityTx
         ? async (trx, fresh) => {
           // Only decisions recorded now count: a retry that lost the race to its key has no event of its own.
-          events = records.filter((r, i) => fresh[i] && r.velocity).map((r) => r.velocity!);
-          if (events.length) isNew = await velocityTx.write(trx, events);
+          const events = records.filter((r, i) => fresh[i] && r.velocity).map((r) => r.velocity!);
+          if (events.length) countVelocity = await velocityTx.write(trx, events);
         }
         : undefined);
       // Counted after the commit and before any of these decisions is answered: the next decision sees them.
-      if (isNew) velocityTx!.applyCommitted(events, isNew);
+      countVelocity();
       return inserted;
     },
     delayMs: deps.commitDelayMs,
     maxBatch: deps.commitBatchMax,
     maxConcurrent: capabilities.concurrentTransactions ? 3 : 1,
-    approaching: () => approaching,
+    // Each decision announces itself when it starts: a batch waits only for decisions still being enriched or evaluated.
+    announced: true,
     onBatch: (size, ms) => metrics.batch(size, ms),
   });
 
@@ -165,26 +163,16 @@ export function createDecisionService(
   }
 
   async function decideOnce(caller: Caller, req: DecideRequest, requestHash: string, started: number): Promise<Settled> {
-    approaching++;
-    let onItsWay = true;
-    const arrive = () => {
-      if (onItsWay) {
-        onItsWay = false;
-        approaching--;
-      }
-    };
+    const arrival = queue.announce();
     try {
-      return await decideAndRecord(caller, req, requestHash, started, arrive);
+      return await decideAndRecord(caller, req, requestHash, started, arrival);
     } finally {
-      if (onItsWay) {
-        // Failed, or answered from an earlier record: nothing of it is coming; the batch need not wait for it.
-        arrive();
-        queue.nudge();
-      }
+      // Failed, or answered from an earlier record: nothing of it is coming, the batch need not wait for it.
+      arrival.withdraw();
     }
   }
 
-  async function decideAndRecord(caller: Caller, req: DecideRequest, requestHash: string, started: number, arrive: () => void): Promise<Settled> {
+  async function decideAndRecord(caller: Caller, req: DecideRequest, requestHash: string, started: number, arrival: Arrival<PendingRecord, boolean>): Promise<Settled> {
     const entry = registry.resolveCached(req.flow, req.version) ?? (await registry.resolve(req.flow, req.version));
     const now = req.at === undefined ? new Date() : new Date(req.at);
     const evaluatedAt = now.toISOString();
@@ -260,8 +248,7 @@ export function createDecisionService(
     };
     const commitStarted = performance.now();
     const velocity = plan && !plan.empty ? deps.enrichment!.velocityEvent(plan, application as Record<string, unknown>, { id, time: now.getTime(), outcome: result.decision }) : null;
-    arrive();
-    const inserted = await queue.push({ row, velocity });
+    const inserted = await arrival.push({ row, velocity });
     metrics.phase('commit', (performance.now() - commitStarted) / 1000);
     if (!inserted) {
       // Another process (or an earlier life of this one) recorded this key first: answer with its record.

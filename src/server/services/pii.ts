@@ -16,12 +16,11 @@ function applyAt(value: unknown, segments: string[], fn: Transform): unknown {
   return { ...obj, [head]: applyAt(obj[head], rest, fn) };
 }
 
-const splitPath = (path: string) => path.replace(/\[[^\]]*\]/g, '').split('.').filter(Boolean);
-
+/** A pii path's segments (list markers dropped), split once per path: flows have few, and the decision path reuses them. */
 const splitPaths = new Map<string, string[]>();
 const segmentsOf = (path: string): string[] => {
   let segments = splitPaths.get(path);
-  if (!segments) splitPaths.set(path, (segments = splitPath(path)));
+  if (!segments) splitPaths.set(path, (segments = path.replace(/\[[^\]]*\]/g, '').split('.').filter(Boolean)));
   return segments;
 };
 
@@ -47,7 +46,7 @@ export function sealTraceValues(trace: unknown, piiPaths: readonly string[], key
   if (piiPaths.length === 0) return trace;
   const names = new Set<string>();
   for (const p of piiPaths) {
-    const segs = splitPath(p);
+    const segs = segmentsOf(p);
     names.add(segs.join('.'));
     names.add(segs[segs.length - 1]!);
   }
@@ -79,7 +78,7 @@ export function openSealed(data: unknown, keyRing: KeyRing, mode: 'mask' | 'reve
 /** Masks the values at the pii paths of data that was never sealed (a fresh evaluation's trace or input echo). */
 export function maskPaths(data: unknown, piiPaths: readonly string[]): unknown {
   let out = data;
-  for (const path of piiPaths) out = applyAt(out, splitPath(path), (v) => maskValue(v));
+  for (const path of piiPaths) out = applyAt(out, segmentsOf(path), (v) => maskValue(v));
   return out;
 }
 
