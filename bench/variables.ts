@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { Kysely } from 'kysely';
+import { openStore } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrator.ts';
 import { EmbeddedVelocityStore } from '../src/variables/embedded-velocity-store.ts';
 import { RedisVelocityStore } from '../src/variables/redis-velocity-store.ts';
 import { compileVelocities, type VelocityDefinition } from '../src/variables/velocity-definition.ts';
@@ -185,14 +188,20 @@ async function redisBytesPerKey(): Promise<number> {
 
 async function benchEmbedded(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'mingjian-bench-'));
-  const db = await openSqlite(join(dir, 'velocity.sqlite'));
+  // The service's own SQLite settings (WAL, synchronous = FULL, statement cache) and migrations.
+  const open = async (file: string) => {
+    const store = await openStore(`sqlite:${join(dir, file)}`);
+    await migrateToLatest(store.db);
+    return store.db as unknown as Kysely<any>;
+  };
+  const db = await open('velocity.sqlite');
   try {
     // Memory first, while no other store's memory is there to be freed during the measurement.
     const bytesPerKey = await embeddedBytesPerKey();
     const store = await EmbeddedVelocityStore.open({ db, definitions });
     const ingest = await ingestAll(store);
     const { p50, p99, meanCpu } = await readTimes((e) => store.readSync(e));
-    const db3 = await openSqlite(join(dir, 'velocity3.sqlite'));
+    const db3 = await open('velocity3.sqlite');
     const ingest3 = await ingestAll(await EmbeddedVelocityStore.open({ db: db3, definitions: exampleFlowDefinitions }));
     await db3.destroy();
     return { ingestPerSecond: ingest.wall, ingestPerCpuSecond: ingest.cpu, ingest3VarsPerSecond: ingest3.wall, read20P50Micros: p50, read20P99Micros: p99, read20MeanCpuMicros: meanCpu, bytesPerKey };

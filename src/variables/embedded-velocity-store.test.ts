@@ -97,6 +97,22 @@ describe('embedded velocity store', () => {
     await db.destroy();
   });
 
+
+  it('writes a batch of several INSERT chunks whole, or, when some ids were stored before, exactly its new events', async () => {
+    const db = await openSqlite();
+    const store = await EmbeddedVelocityStore.open({ db, definitions: defs });
+    const events = stream(9000);
+    expect(await store.ingest(events.slice(0, 4000))).toBe(4000); // two chunks, all new: one transaction
+    // Three chunks whose last holds ids stored before, and whose second repeats one of its own: the optimistic
+    // transaction rolls back (its first chunk too) and the batch is written again learning which ids were new.
+    const batch = [...events.slice(4000, 6500), events[6400]!, ...events.slice(6500, 9000), events[10]!, events[3999]!];
+    expect(await store.ingest(batch)).toBe(5000);
+    const rows = await db.selectFrom('velocity_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    expect(Number(rows!.n)).toBe(9000);
+    const probes = [events[8999]!, events[6400]!, events[10]!].map((e, i): VelocityEvent => ({ ...e, id: `probe-${i}`, time: events[8999]!.time + 1 }));
+    expect(probes.map((p) => store.readSync(p))).toEqual(probes.map((p) => Object.fromEntries(defs.map((d) => [d.name, recountVelocity(d, events, p)]))));
+    await db.destroy();
+  });
   it('keeps a short window exact at the oldest read the lateness allows, while its buckets expire early', async () => {
     const db = await openSqlite();
     const both = compileVelocities([

@@ -417,8 +417,19 @@ class KeySpace {
 
   /** Moves n events' slots from `from` down or up to `to`, leaving no string behind in slots no longer used. */
   private moveEvents(from: number, to: number, n: number): void {
-    this.times.copyWithin(to, from, from + n);
-    for (const col of this.numbers) col.copyWithin(to, from, from + n);
+    if (n < 32) {
+      // Most segments are a few slots: a loop beats copyWithin's fixed cost (as in compact).
+      const times = this.times;
+      if (to < from) for (let j = 0; j < n; j++) times[to + j] = times[from + j]!;
+      else for (let j = n - 1; j >= 0; j--) times[to + j] = times[from + j]!;
+      for (const col of this.numbers) {
+        if (to < from) for (let j = 0; j < n; j++) col[to + j] = col[from + j]!;
+        else for (let j = n - 1; j >= 0; j--) col[to + j] = col[from + j]!;
+      }
+    } else {
+      this.times.copyWithin(to, from, from + n);
+      for (const col of this.numbers) col.copyWithin(to, from, from + n);
+    }
     for (const col of this.strings) {
       if (to < from) for (let j = 0; j < n; j++) col[to + j] = col[from + j];
       else for (let j = n - 1; j >= 0; j--) col[to + j] = col[from + j];
@@ -672,6 +683,8 @@ export interface EmbeddedVelocityStoreOptions {
 
 const INSERT_CHUNK = 2000;
 const REBUILD_PAGE = 5000;
+/** Thrown inside insertAllNew's transaction to roll it back when an event was not new. */
+const SOME_NOT_NEW = new Error('some velocity events were stored before');
 
 interface PendingIngest {
   events: readonly VelocityEvent[];
@@ -698,7 +711,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
   private readonly pending: PendingIngest[] = [];
   private writing = false;
   private readonly acc = new WindowAccumulator();
-  /** Kysely's compiled multi-row INSERT by row count (the text and its placeholders depend only on that). */
+  /** Kysely's compiled multi-row INSERTs by row count, negative without RETURNING (the text depends only on these). */
   private readonly insertQueries = new Map<number, CompiledQuery>();
 
   private constructor(options: EmbeddedVelocityStoreOptions) {
@@ -847,6 +860,12 @@ export class EmbeddedVelocityStore implements VelocityStore {
   /** Writes the events, applies the new ones in memory, and flags them (1 per new event, by index). */
   private async persist(events: readonly VelocityEvent[]): Promise<Uint8Array> {
     const isNew = new Uint8Array(events.length);
+    if (await this.insertAllNew(events)) {
+      isNew.fill(1);
+      for (let i = 0; i < events.length; i++) this.apply(events[i]!);
+      this.expireAll();
+      return isNew;
+    }
     for (let i = 0; i < events.length; i += INSERT_CHUNK) {
       const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
       const flags = isNew.subarray(i, i + chunk.length);
@@ -858,22 +877,55 @@ export class EmbeddedVelocityStore implements VelocityStore {
   }
 
   /**
-   * One multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING id` (SQLite and PostgreSQL alike). Kysely compiles
-   * the statement once per row count; each call only binds the rows' values.
+   * The common case first: all the events are new. Their INSERTs without RETURNING (about a fifth cheaper in SQLite
+   * than learning each new id) run in one transaction, so one commit; when some row already existed the transaction
+   * rolls back, writes nothing, and persist() writes again learning which ids were new. Resolves whether it wrote.
    */
+  private async insertAllNew(events: readonly VelocityEvent[]): Promise<boolean> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+          const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
+          const { numAffectedRows } = await trx.executeQuery(this.insertQuery(chunk, false));
+          // A repeated id (stored before, or twice in this chunk) inserts fewer rows than the chunk holds.
+          if (Number(numAffectedRows) !== chunk.length) throw SOME_NOT_NEW;
+        }
+      });
+      return true;
+    } catch (err) {
+      if (err === SOME_NOT_NEW) return false;
+      throw err;
+    }
+  }
+
+  /** Inserts the chunk learning which ids were new (`RETURNING id`), and flags those. */
   private async insertChunk(chunk: readonly VelocityEvent[], flags: Uint8Array, db: Kysely<any> = this.db): Promise<void> {
-    let template = this.insertQueries.get(chunk.length);
+    const { rows } = await db.executeQuery<{ id: string }>(this.insertQuery(chunk, true));
+    if (rows.length === chunk.length) {
+      flags.fill(1); // every row inserted: so every id was new and none repeated within the chunk
+      return;
+    }
+    const ids = new Set(rows.map((r) => r.id));
+    for (let i = 0; i < chunk.length; i++) if (ids.delete(chunk[i]!.id)) flags[i] = 1; // delete: an id repeated within the chunk counts once
+  }
+
+  /**
+   * One multi-row `INSERT ... ON CONFLICT DO NOTHING [RETURNING id]` (SQLite and PostgreSQL alike) with the chunk's
+   * values bound. Kysely compiles the statement once per row count and form; each call only binds the values.
+   */
+  private insertQuery(chunk: readonly VelocityEvent[], returning: boolean): CompiledQuery {
+    const templateKey = returning ? chunk.length : -chunk.length;
+    let template = this.insertQueries.get(templateKey);
     if (!template) {
       const placeholder = { id: '', type: '', occurred_at: 0, fields: '' };
-      template = this.db
+      const insert = this.db
         .insertInto('velocity_events')
         .values(Array.from({ length: chunk.length }, () => placeholder))
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('id')
-        .compile();
+        .onConflict((oc) => oc.column('id').doNothing());
+      template = returning ? insert.returning('id').compile() : insert.compile();
       if (template.parameters.length !== chunk.length * 4) throw new Error('velocity events: unexpected INSERT parameters');
-      if (this.insertQueries.size > 8) this.insertQueries.clear();
-      this.insertQueries.set(chunk.length, template);
+      if (this.insertQueries.size > 16) this.insertQueries.clear();
+      this.insertQueries.set(templateKey, template);
     }
     const parameters: unknown[] = new Array(chunk.length * 4);
     for (let i = 0, p = 0; i < chunk.length; i++) {
@@ -883,13 +935,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
       parameters[p++] = e.time;
       parameters[p++] = JSON.stringify(e.fields);
     }
-    const { rows } = await db.executeQuery<{ id: string }>({ ...template, parameters });
-    if (rows.length === chunk.length) {
-      flags.fill(1); // every row inserted: so every id was new and none repeated within the chunk
-      return;
-    }
-    const ids = new Set(rows.map((r) => r.id));
-    for (let i = 0; i < chunk.length; i++) if (ids.delete(chunk[i]!.id)) flags[i] = 1; // delete: an id repeated within the chunk counts once
+    return { ...template, parameters };
   }
 
   private apply(event: VelocityEvent): void {
