@@ -3,7 +3,7 @@
 // over loopback with autocannon using consumer-loan decisions with unique idempotency keys, and reports decisions/s
 // and latency. Every counted decision is a 200 whose record was committed before the answer (group commit).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { demoPortfolio, idNumberCheckDigit } from '../src/server/demo-portfolio.ts';
+import { simulatedSourceConfigs } from '../src/variables/simulated-sources.ts';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
@@ -37,8 +39,15 @@ const { values: args } = parseArgs({
     // Writes a V8 CPU profile of the service to this folder (open it in Chrome DevTools) to see where time goes.
     'cpu-prof': { type: 'string' },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    // Where the SIMULATED bureau and identity check run: `separate`, a process of their own as a real provider would
+    // be (the default), or `self`, served by the service under test as in the demo (3 HTTP requests per decision).
+    bureau: { type: 'string', default: 'separate' },
   },
 });
+if (args.bureau !== 'separate' && args.bureau !== 'self') {
+  process.stderr.write(`--bureau: must be 'separate' or 'self', got '${args.bureau}'\n`);
+  process.exit(2);
+}
 const ADMIN_KEY = `mj_bench_${Math.random().toString(36).slice(2)}_admin_key_000000`;
 const MASTER_KEY = `bench:${Buffer.alloc(32, 9).toString('base64')}`;
 // Traffic like a lending app's: the demo portfolio's applicants, each request with identifiers of its own (a new
@@ -76,7 +85,23 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startService(databaseUrl: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+/** Starts bench/simulated-bureau.ts and writes a variables file whose sources call it; returns that file. */
+async function startBureau(dataDir: string): Promise<{ child: ChildProcess; variablesFile: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/simulated-bureau.ts', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', () => reject(new Error('the simulated bureau exited during start')));
+    child.stdout!.once('data', () => resolve());
+  });
+  // The example catalog with the same two sources, addressed to the bureau's process instead of the service's own.
+  const doc = parseYaml(readFileSync(join(root, 'src/variables/examples/consumer-loan.variables.yaml'), 'utf8')) as { sources: unknown[] };
+  doc.sources = simulatedSourceConfigs(`http://127.0.0.1:${port}`);
+  const variablesFile = join(dataDir, 'variables.json');
+  writeFileSync(variablesFile, JSON.stringify(doc));
+  return { child, variablesFile };
+}
+
+async function startService(databaseUrl: string, dataDir: string, variablesFile: string | null): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []), '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -90,6 +115,7 @@ async function startService(databaseUrl: string, dataDir: string): Promise<{ chi
       MINGJIAN_MASTER_KEY: MASTER_KEY,
       LOG_LEVEL: 'warn',
       RATE_LIMIT_MAX: '100000000',
+      ...(variablesFile ? { VARIABLES_FILE: variablesFile } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -147,8 +173,9 @@ async function benchOne(dialect: 'sqlite' | 'postgres') {
   const dir = mkdtempSync(join(tmpdir(), `mingjian-bench-${dialect}-`));
   const schema = `bench_${process.pid}`;
   const databaseUrl = dialect === 'sqlite' ? `sqlite:${join(dir, 'mingjian.db')}` : `${args['pg-url']}?schema=${schema}`;
-  say(`${dialect}: starting the service (${databaseUrl})`);
-  const { child, url } = await startService(databaseUrl, dir);
+  const bureau = args.bureau === 'separate' ? await startBureau(dir) : null;
+  say(`${dialect}: starting the service (${databaseUrl}; simulated bureau ${bureau ? 'in a process of its own' : 'served by the service itself'})`);
+  const { child, url } = await startService(databaseUrl, dir, bureau?.variablesFile ?? null);
   try {
     const created = await fetch(`${url}/v1/keys`, {
       method: 'POST',
@@ -189,6 +216,7 @@ async function benchOne(dialect: 'sqlite' | 'postgres') {
     const stopped = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await stopped;
+    bureau?.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
     if (dialect === 'postgres') {
       const client = new pg.Client({ connectionString: args['pg-url'] });
@@ -212,6 +240,6 @@ if (args.json) {
   for (const [k, v] of Object.entries(results)) rows.push([k, String(v.decisionsPerSecond), String(v.p50Ms), String(v.p99Ms), String(v.maxMs), String(v.cpuMsPerDecision), String(v.ok), String(v.recorded), String(v.non2xx), String(v.errors)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(widths[i]!)).join('  ')}\n`);
-  process.stdout.write(`\nconsumer-loan decisions over loopback, ${args.connections} connections, ${args.duration}s after ${args.warmup}s warm-up; every 200 was committed before it was sent.\n`);
+  process.stdout.write(`\nconsumer-loan decisions over loopback, ${args.connections} connections, ${args.duration}s after ${args.warmup}s warm-up; every 200 was committed before it was sent; simulated bureau ${args.bureau === 'separate' ? 'in a process of its own' : 'served by the service'}.\n`);
   process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { decisionsPerSecond: v.decisionsPerSecond, p50Ms: v.p50Ms, p99Ms: v.p99Ms }])))}\n`);
 }

@@ -1,12 +1,13 @@
-// Opens the store named by DATABASE_URL: SQLite (better-sqlite3, WAL, synchronous=FULL) or PostgreSQL (pg pool).
+// Opens the store named by DATABASE_URL: SQLite (better-sqlite3, WAL, every write fsynced before it resolves) or PostgreSQL (pg pool).
 // The rest of the code sees one Kysely instance plus capability flags, never the dialect's name.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { MingjianError } from '../kernel/errors.ts';
 import type { ServiceDatabase } from './schema.ts';
+import { DurableSqliteDialect } from './sqlite-driver.ts';
 
 export interface StoreCapabilities {
   /** Several transactions may run at once (a pool); otherwise writes are serialised by one connection. */
@@ -41,44 +42,18 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   throw new MingjianError('VALIDATION', `unsupported DATABASE_URL '${url.split(':')[0]}:'`, [{ path: 'DATABASE_URL', message: 'expected sqlite:PATH or postgres://...' }]);
 }
 
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * Kysely prepares every query anew, and better-sqlite3 compiles SQL on each prepare(): on the decision path that was
- * about a tenth of the service's time. The same few dozen statements recur, so compiled statements are kept by their
- * text (least recently added first out). Safe because Kysely runs a statement to completion inside one call (all or
- * run); nothing here streams a query (iterate), which would keep a cached statement busy.
- */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
-  return {
-    prepare(text: string): SqliteStatement {
-      let statement = statements.get(text);
-      if (!statement) {
-        statement = database.prepare(text);
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-        statements.set(text, statement);
-      }
-      return statement;
-    },
-    close() {
-      statements.clear();
-      database.close();
-    },
-  };
-}
-
 function openSqlite(pathText: string): Store {
   const memory = pathText === ':memory:';
   const path = memory ? pathText : resolve(pathText.replace(/^\/\/(?=\/)/, ''));
   if (!memory) mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
-  // FULL: every commit is fsynced, so a committed decision survives power loss, not just a process crash.
-  database.pragma('synchronous = FULL');
+  // NORMAL: a commit writes the log without an fsync; the driver fsyncs the log off the event loop before any write
+  // resolves (see sqlite-driver.ts), so a committed decision survives power loss exactly as under FULL.
+  database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<ServiceDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const db = new Kysely<ServiceDatabase>({ dialect: new DurableSqliteDialect(database, { path: memory ? null : path }) });
   return {
     db,
     capabilities: { concurrentTransactions: false, filePath: memory ? null : path, maxParameters: 32766, schema: null },
