@@ -1,4 +1,5 @@
-// `npm run bench:api [-- --json] [--duration S] [--connections N] [--only sqlite|postgres]`
+// `npm run bench:api [-- --json] [--duration S] [--connections N] [--only sqlite|postgres] [--bureau separate|self]
+//   [--flow consumer-loan|reference-policy]`
 // Starts the service as its own process (SQLite in a temporary file, then PostgreSQL in a temporary schema), drives it
 // over loopback with autocannon using consumer-loan decisions with unique idempotency keys, and reports decisions/s
 // and latency. Every counted decision is a 200 whose record was committed before the answer (group commit).
@@ -8,7 +9,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -42,8 +43,16 @@ const { values: args } = parseArgs({
     // Where the SIMULATED bureau and identity check run: `separate`, a process of their own as a real provider would
     // be (the default), or `self`, served by the service under test as in the demo (3 HTTP requests per decision).
     bureau: { type: 'string', default: 'separate' },
+    // `consumer-loan` (the default: bureau and identity calls, velocity, identity graph, cases) or `reference-policy`
+    // (the shared yardstick policy: no enrichment, so the figure is the service's own path: HTTP, validation,
+    // evaluation, sealing, the durable record).
+    flow: { type: 'string', default: 'consumer-loan' },
   },
 });
+if (args.flow !== 'consumer-loan' && args.flow !== 'reference-policy') {
+  process.stderr.write(`--flow: must be 'consumer-loan' or 'reference-policy', got '${args.flow}'\n`);
+  process.exit(2);
+}
 if (args.bureau !== 'separate' && args.bureau !== 'self') {
   process.stderr.write(`--bureau: must be 'separate' or 'self', got '${args.bureau}'\n`);
   process.exit(2);
@@ -71,6 +80,13 @@ function applicationFor(i: number): Record<string, unknown> {
     contactPhones: [`15${digits(i * 13 + 200_000_000, 9)}`],
   };
 }
+// The reference policy's own generator, read from ../shared at run time (it is not part of this repository).
+const referenceApplications: Record<string, unknown>[] = args.flow === 'reference-policy'
+  ? ((await import(pathToFileURL(join(root, '../shared/bench/reference-policy/data.mjs')).href)) as { generateApplications: (n: number, seed: number) => Record<string, unknown>[] }).generateApplications(20_000, 7)
+  : [];
+const requestFor = (i: number) => args.flow === 'reference-policy'
+  ? { flow: 'reference-policy', application: referenceApplications[i % referenceApplications.length] }
+  : { flow: 'consumer-loan', application: applicationFor(i) };
 const say = (msg: string) => {
   if (!args.json) process.stderr.write(`${msg}\n`);
 };
@@ -140,7 +156,7 @@ async function serviceCounters(url: string): Promise<{ decisions: number; cpuSec
   const value = (l: string) => Number(l.split(' ').pop());
   const phase = (name: string, part: 'sum' | 'count') => value(lines.find((l) => l.startsWith(`mingjian_decision_phase_seconds_${part}{phase="${name}"}`)) ?? 'x 0');
   return {
-    decisions: lines.filter((l) => l.startsWith('mingjian_decisions_total{flow="consumer-loan"')).reduce((sum, l) => sum + value(l), 0),
+    decisions: lines.filter((l) => l.startsWith(`mingjian_decisions_total{flow="${args.flow}"`)).reduce((sum, l) => sum + value(l), 0),
     cpuSeconds: value(lines.find((l) => l.startsWith('process_cpu_seconds_total')) ?? 'x 0'),
     phases: Object.fromEntries(PHASES.map((p) => [p, { sum: phase(p, 'sum'), count: phase(p, 'count') }])),
   };
@@ -161,7 +177,7 @@ async function drive(url: string, key: string, seconds: number, label: string): 
         setupRequest: (req: { headers: Record<string, string>; body?: string }) => {
           const i = n++;
           req.headers = { ...req.headers, 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': `${label}-${process.pid}-${i}` };
-          req.body = JSON.stringify({ flow: 'consumer-loan', application: applicationFor(i) });
+          req.body = JSON.stringify(requestFor(i));
           return req;
         },
       },
@@ -240,6 +256,6 @@ if (args.json) {
   for (const [k, v] of Object.entries(results)) rows.push([k, String(v.decisionsPerSecond), String(v.p50Ms), String(v.p99Ms), String(v.maxMs), String(v.cpuMsPerDecision), String(v.ok), String(v.recorded), String(v.non2xx), String(v.errors)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(widths[i]!)).join('  ')}\n`);
-  process.stdout.write(`\nconsumer-loan decisions over loopback, ${args.connections} connections, ${args.duration}s after ${args.warmup}s warm-up; every 200 was committed before it was sent; simulated bureau ${args.bureau === 'separate' ? 'in a process of its own' : 'served by the service'}.\n`);
+  process.stdout.write(`\n${args.flow} decisions over loopback, ${args.connections} connections, ${args.duration}s after ${args.warmup}s warm-up; every 200 was committed before it was sent; simulated bureau ${args.bureau === 'separate' ? 'in a process of its own' : 'served by the service'}.\n`);
   process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { decisionsPerSecond: v.decisionsPerSecond, p50Ms: v.p50Ms, p99Ms: v.p99Ms }])))}\n`);
 }
