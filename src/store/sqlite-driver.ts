@@ -218,7 +218,14 @@ class DurableSqliteDriver implements Driver {
 
   private async fsyncWal(): Promise<void> {
     if (this.walFd === null) {
-      const wal = openSync(this.walPath!, 'r');
+      let wal: number;
+      try {
+        wal = openSync(this.walPath!, 'r');
+      } catch (err) {
+        // No log yet: no frame was written (a statement that changed nothing), so nothing awaits the disk.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
       // The log was just created: its directory entry must be durable too, once.
       const dir = openSync(dirname(this.walPath!), 'r');
       try {
