@@ -1,8 +1,8 @@
 // `npm run bench:api [-- --json] [--duration S] [--connections N] [--only sqlite|postgres] [--bureau separate|self]
 //   [--flow consumer-loan|reference-policy]`
 // Starts the service as its own process (SQLite in a temporary file, then PostgreSQL in a temporary schema), drives it
-// over loopback with autocannon using consumer-loan decisions with unique idempotency keys, and reports decisions/s
-// and latency. Every counted decision is a 200 whose record was committed before the answer (group commit).
+// over loopback with autocannon using decisions of one flow (consumer-loan unless --flow) with unique idempotency keys,
+// and reports decisions/s and latency. Every counted decision is a 200 whose record was committed before the answer (group commit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -191,7 +191,10 @@ async function benchOne(dialect: 'sqlite' | 'postgres') {
   const databaseUrl = dialect === 'sqlite' ? `sqlite:${join(dir, 'mingjian.db')}` : `${args['pg-url']}?schema=${schema}`;
   const bureau = args.bureau === 'separate' ? await startBureau(dir) : null;
   say(`${dialect}: starting the service (${databaseUrl}; simulated bureau ${bureau ? 'in a process of its own' : 'served by the service itself'})`);
-  const { child, url } = await startService(databaseUrl, dir, bureau?.variablesFile ?? null);
+  const { child, url } = await startService(databaseUrl, dir, bureau?.variablesFile ?? null).catch((err: unknown) => {
+    bureau?.child.kill('SIGTERM');
+    throw err;
+  });
   try {
     const created = await fetch(`${url}/v1/keys`, {
       method: 'POST',

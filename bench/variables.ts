@@ -188,7 +188,7 @@ async function redisBytesPerKey(): Promise<number> {
 
 async function benchEmbedded(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'mingjian-bench-'));
-  // The service's own SQLite settings (WAL, synchronous = FULL, statement cache) and migrations.
+  // The service's own SQLite store (WAL, every commit fsynced before it resolves, statement cache) and migrations.
   const open = async (file: string) => {
     const store = await openStore(`sqlite:${join(dir, file)}`);
     await migrateToLatest(store.db);

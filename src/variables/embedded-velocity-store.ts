@@ -859,33 +859,44 @@ export class EmbeddedVelocityStore implements VelocityStore {
 
   /** Writes the events, applies the new ones in memory, and flags them (1 per new event, by index). */
   private async persist(events: readonly VelocityEvent[]): Promise<Uint8Array> {
+    const isNew = (await this.insertAllNew(events))
+      ? new Uint8Array(events.length).fill(1)
+      : await this.db.transaction().execute((trx) => this.insertLearningNew(trx, events));
+    this.applyNew(events, isNew);
+    return isNew;
+  }
+
+  /** The INSERTs of the events in chunks (a statement's bound parameters are limited), in order. */
+  private *chunks(events: readonly VelocityEvent[]): Generator<readonly VelocityEvent[]> {
+    if (events.length <= INSERT_CHUNK) yield events;
+    else for (let i = 0; i < events.length; i += INSERT_CHUNK) yield events.slice(i, i + INSERT_CHUNK);
+  }
+
+  /** Inserts the events learning which ids were new (`RETURNING id`); flags those (1 per new event, by index). */
+  private async insertLearningNew(db: Kysely<any>, events: readonly VelocityEvent[]): Promise<Uint8Array> {
     const isNew = new Uint8Array(events.length);
-    if (await this.insertAllNew(events)) {
-      isNew.fill(1);
-      for (let i = 0; i < events.length; i++) this.apply(events[i]!);
-      this.expireAll();
-      return isNew;
-    }
-    for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-      const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
-      const flags = isNew.subarray(i, i + chunk.length);
-      await this.insertChunk(chunk, flags);
-      for (let j = 0; j < chunk.length; j++) if (flags[j]) this.apply(chunk[j]!);
-      this.expireAll();
+    let at = 0;
+    for (const chunk of this.chunks(events)) {
+      await this.insertChunk(chunk, isNew.subarray(at, at + chunk.length), db);
+      at += chunk.length;
     }
     return isNew;
+  }
+
+  private applyNew(events: readonly VelocityEvent[], isNew: Uint8Array): void {
+    for (let i = 0; i < events.length; i++) if (isNew[i]) this.apply(events[i]!);
+    this.expireAll();
   }
 
   /**
    * The common case first: all the events are new. Their INSERTs without RETURNING (about a fifth cheaper in SQLite
    * than learning each new id) run in one transaction, so one commit; when some row already existed the transaction
-   * rolls back, writes nothing, and persist() writes again learning which ids were new. Resolves whether it wrote.
+   * rolls back, writes nothing, and persist() writes again (in one transaction) learning which ids were new. Resolves whether it wrote.
    */
   private async insertAllNew(events: readonly VelocityEvent[]): Promise<boolean> {
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-          const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
+        for (const chunk of this.chunks(events)) {
           const { numAffectedRows } = await trx.executeQuery(this.insertQuery(chunk, false));
           // A repeated id (stored before, or twice in this chunk) inserts fewer rows than the chunk holds.
           if (Number(numAffectedRows) !== chunk.length) throw SOME_NOT_NEW;
@@ -899,7 +910,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
   }
 
   /** Inserts the chunk learning which ids were new (`RETURNING id`), and flags those. */
-  private async insertChunk(chunk: readonly VelocityEvent[], flags: Uint8Array, db: Kysely<any> = this.db): Promise<void> {
+  private async insertChunk(chunk: readonly VelocityEvent[], flags: Uint8Array, db: Kysely<any>): Promise<void> {
     const { rows } = await db.executeQuery<{ id: string }>(this.insertQuery(chunk, true));
     if (rows.length === chunk.length) {
       flags.fill(1); // every row inserted: so every id was new and none repeated within the chunk
@@ -1030,15 +1041,8 @@ export class EmbeddedVelocityStore implements VelocityStore {
   /** The decision path writes a decision's event in the decision's transaction (see VelocityInTransaction). */
   readonly inTransaction: VelocityInTransaction = {
     write: async (trx, events) => {
-      const isNew = new Uint8Array(events.length);
-      for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-        const chunk = events.length <= INSERT_CHUNK ? events : events.slice(i, i + INSERT_CHUNK);
-        await this.insertChunk(chunk, isNew.subarray(i, i + chunk.length), trx);
-      }
-      return () => {
-        for (let i = 0; i < events.length; i++) if (isNew[i]) this.apply(events[i]!);
-        this.expireAll();
-      };
+      const isNew = await this.insertLearningNew(trx, events);
+      return () => this.applyNew(events, isNew);
     },
   };
 }
