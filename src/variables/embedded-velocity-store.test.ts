@@ -113,6 +113,48 @@ describe('embedded velocity store', () => {
     expect(probes.map((p) => store.readSync(p))).toEqual(probes.map((p) => Object.fromEntries(defs.map((d) => [d.name, recountVelocity(d, events, p)]))));
     await db.destroy();
   });
+  it('counts the events of running decisions it reserved as if stored, except where the outcome decides, until released', async () => {
+    const withOutcome = compileVelocities([
+      ...defs.map((d) => d.definition),
+      { name: 'declinesPerDevice24h', aggregate: 'count', groupBy: 'deviceId', window: '24h', where: [{ field: 'decision', op: 'ne', value: 'APPROVE' }] },
+    ]);
+    const db = await openSqlite(join(dir, 'reserve.sqlite'));
+    const store = await EmbeddedVelocityStore.open({ db, definitions: withOutcome });
+    const stored = stream(400).map((e) => ({ ...e, fields: { ...e.fields, decision: 'DECLINE' } }));
+    await store.ingest(stored);
+    const at = T0 + 400 * 37_000;
+    // Five applications of one device at once, and one of another; each reserves its event before the next reads.
+    const burst = Array.from({ length: 5 }, (_, i): VelocityEvent => ({ id: `burst-${i}`, type: 'application', time: at + i, fields: { deviceId: 'dev-7', idNumber: `id-b${i % 3}`, amount: 100 * (i + 1) } }));
+    const other: VelocityEvent = { id: 'other', type: 'application', time: at, fields: { deviceId: 'dev-8', idNumber: 'id-x', amount: 5 } };
+    const releases = [other, ...burst].map((e) => store.reserve(e, ['decision']));
+    expect(store.reservationCount()).toBe(6);
+    const probe: VelocityEvent = { id: 'probe', type: 'application', time: at + 10, fields: { deviceId: 'dev-7', idNumber: 'id-new', amount: 1 } };
+    const seen = store.readSync(probe);
+    // Definitions that do not read the outcome count the burst exactly as if it were stored; the one that does counts
+    // only what is stored (a reserved event has no outcome yet).
+    for (const d of withOutcome) {
+      expect(seen[d.name], d.name).toEqual(recountVelocity(d, d.name === 'declinesPerDevice24h' ? stored : [...stored, ...burst], probe));
+    }
+    expect(seen.appsPerDevice1h).toBe((recountVelocity(withOutcome[0]!, stored, probe) as number) + 5);
+    // One of the burst counts the two reserved before its time, not the later two (its window ends at its own time), and
+    // itself once (includeCurrent, not also as reserved).
+    expect(store.readSync(burst[2]!).appsPerDevice1h).toBe((recountVelocity(withOutcome[0]!, stored, burst[2]!) as number) + 2);
+    // Released and stored: counted once, now with the outcome.
+    await store.ingest(burst.map((e) => ({ ...e, fields: { ...e.fields, decision: 'REVIEW' } })));
+    releases.forEach((release) => release());
+    releases[1]!(); // a second release changes nothing
+    expect(store.reservationCount()).toBe(0);
+    const after = store.readSync(probe);
+    const all = [...stored, ...burst.map((e) => ({ ...e, fields: { ...e.fields, decision: 'REVIEW' } }))];
+    for (const d of withOutcome) expect(after[d.name], d.name).toEqual(recountVelocity(d, all, probe));
+    // A reservation released without its event stored (the decision failed) leaves nothing behind.
+    const failed = store.reserve({ id: 'failed', type: 'application', time: at + 20, fields: { deviceId: 'dev-7', idNumber: 'id-f', amount: 9 } }, ['decision']);
+    expect(store.readSync(probe).appsPerDevice1h).toBe((after.appsPerDevice1h as number) + 0);
+    failed();
+    expect(store.readSync({ ...probe, time: at + 30 })).toEqual(Object.fromEntries(withOutcome.map((d) => [d.name, recountVelocity(d, all, { ...probe, time: at + 30 })])));
+    await db.destroy();
+  });
+
   it('keeps a short window exact at the oldest read the lateness allows, while its buckets expire early', async () => {
     const db = await openSqlite();
     const both = compileVelocities([

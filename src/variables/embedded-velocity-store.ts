@@ -686,6 +686,12 @@ const REBUILD_PAGE = 5000;
 /** Thrown inside insertAllNew's transaction to roll it back when an event was not new. */
 const SOME_NOT_NEW = new Error('some velocity events were stored before');
 
+/** An event reserved by a running decision (see VelocityStore.reserve). */
+interface InFlightEvent {
+  event: VelocityEvent;
+  unknownFields: readonly string[];
+}
+
 interface PendingIngest {
   events: readonly VelocityEvent[];
   resolve: (added: number) => void;
@@ -699,7 +705,10 @@ export class EmbeddedVelocityStore implements VelocityStore {
   private readonly byName = new Map<string, ReadPlan>();
   private readonly all: ReadPlan[] = [];
   /** Per key space and per stream, what the current read already looked up. */
-  private readonly readSpaces: { epoch: number; id: number }[] = [];
+  private readonly readSpaces: { epoch: number; id: number; key: string | undefined }[] = [];
+  /** Per key space: the reserved events of running decisions by key (see reserve). Empty almost always. */
+  private readonly inFlight: Map<string, InFlightEvent[]>[] = [];
+  private readonly spaceHeads: CompiledVelocity[] = [];
   private readonly readStreams: { epoch: number; current: number | string | null | undefined }[] = [];
   private readEpoch = 0;
   private readonly spaces: KeySpace[] = [];
@@ -768,7 +777,9 @@ export class EmbeddedVelocityStore implements VelocityStore {
       const space = new KeySpace(first, fieldOf(first.groupPath), hasCount, valueStreams, numberColumns, stringColumns, retention, hotKeyEvents);
       const spaceIndex = this.readSpaces.length;
       this.spaces.push(space);
-      this.readSpaces.push({ epoch: 0, id: -1 });
+      this.readSpaces.push({ epoch: 0, id: -1, key: undefined });
+      this.inFlight.push(new Map());
+      this.spaceHeads.push(first);
       const streamIndexes = new Map<ValueStream | null, number>();
       for (const { def, stream, widths } of plans) {
         let streamIndex = streamIndexes.get(stream);
@@ -992,6 +1003,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
       if (s.epoch !== epoch) {
         s.epoch = epoch;
         const key = def.keyOf(event);
+        s.key = key;
         s.id = key === undefined ? -2 : space.ids.find(key);
       }
       if (s.id === -2) {
@@ -1003,6 +1015,8 @@ export class EmbeddedVelocityStore implements VelocityStore {
         if (stream) space.collectValues(s.id, stream, at - def.windowMs, at, tier, acc);
         else space.collectCount(s.id, at - def.windowMs, at, acc);
       }
+      const running = this.inFlight[spaceIndex]!.size ? this.inFlight[spaceIndex]!.get(s.key!) : undefined;
+      if (running) this.collectInFlight(running, def, event, acc);
       if (def.includeCurrent) {
         const c = this.readStreams[streamIndex]!;
         if (c.epoch !== epoch) {
@@ -1018,6 +1032,49 @@ export class EmbeddedVelocityStore implements VelocityStore {
 
   async read(event: VelocityEvent, names?: readonly string[]): Promise<Record<string, VelocityValue>> {
     return this.readSync(event, names);
+  }
+
+  /** Adds the reserved events of one key that the definition sees at the read event's time, as if stored. */
+  private collectInFlight(running: readonly InFlightEvent[], def: CompiledVelocity, event: VelocityEvent, acc: WindowAccumulator): void {
+    const at = event.time;
+    const from = at - def.windowMs;
+    for (const { event: other, unknownFields } of running) {
+      if (other.id === event.id || other.time <= from || other.time > at) continue;
+      if (unknownFields.length && (def.fieldsRead === null || def.fieldsRead.some((f) => unknownFields.includes(f)))) continue;
+      const v = def.admitKeyed(other);
+      if (v !== undefined) acc.add(other.time, v);
+    }
+  }
+
+  reserve(event: VelocityEvent, unknownFields: readonly string[]): () => void {
+    const entry: InFlightEvent = { event, unknownFields };
+    const held: { map: Map<string, InFlightEvent[]>; key: string }[] = [];
+    for (let i = 0; i < this.spaces.length; i++) {
+      const key = this.spaceHeads[i]!.keyOf(event);
+      if (key === undefined) continue;
+      const map = this.inFlight[i]!;
+      const list = map.get(key);
+      if (list) list.push(entry);
+      else map.set(key, [entry]);
+      held.push({ map, key });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const { map, key } of held) {
+        const list = map.get(key)!;
+        if (list.length === 1) map.delete(key);
+        else list.splice(list.indexOf(entry), 1);
+      }
+    };
+  }
+
+  /** Events reserved and not yet released (tests: every reservation is released). */
+  reservationCount(): number {
+    const events = new Set<InFlightEvent>();
+    for (const map of this.inFlight) for (const list of map.values()) for (const e of list) events.add(e);
+    return events.size;
   }
 
   /** Deletes persisted events no definition can see any more (call from a periodic job). Returns rows deleted. */

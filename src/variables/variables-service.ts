@@ -11,6 +11,9 @@ import { distinctKeyOf, type CompiledVelocity, type VelocityValue } from './velo
 import { readPath, validateVelocityEvents, type VelocityEvent } from './velocity-event.ts';
 import type { VelocityStore } from './velocity-store.ts';
 
+/** The field of a decided application's velocity event that holds its outcome (APPROVE, DECLINE, REVIEW). */
+export const OUTCOME_FIELD = 'decision';
+
 export interface VariablesServiceDeps {
   catalog: VariableCatalog;
   velocityDefinitions: readonly CompiledVelocity[];
@@ -147,9 +150,9 @@ export class VariablesService {
     return { values, velocity, external: external.outcomes };
   }
 
-  /** The velocity event of a decided application: its fields plus its outcome as field `decision`. */
+  /** The velocity event of a decided application: its fields plus its outcome as field `decision` (OUTCOME_FIELD). */
   decisionEvent(application: Record<string, unknown>, decision: { id: string; time: number; outcome: string }): VelocityEvent {
-    return this.toEvent(decision.id, 'application', decision.time, { ...application, decision: decision.outcome });
+    return this.toEvent(decision.id, 'application', decision.time, { ...application, [OUTCOME_FIELD]: decision.outcome });
   }
 
   /** After the decision: the application becomes a velocity event (stores that cannot write it in the decision's transaction). */

@@ -87,6 +87,12 @@ export interface CompiledVelocity {
   fieldPath: readonly string[];
   /** Value when the key has no event in the window. */
   emptyValue: number | null;
+  /**
+   * The event fields (first path segment) whose values decide this definition's key, admission and value; null when a
+   * compiled predicate may read any field. An event still missing a field (a decision whose outcome is not known yet)
+   * can count here only when this names none of them.
+   */
+  fieldsRead: readonly string[] | null;
 }
 
 export type VelocityValue = number | null;
@@ -234,6 +240,7 @@ export function compileVelocity(def: VelocityDefinition, options: CompileVelocit
     groupPath,
     fieldPath,
     emptyValue,
+    fieldsRead: predicate ? null : [...new Set([groupPath[0]!, ...(fieldPath.length ? [fieldPath[0]!] : []), ...where.map((c) => c.field.split('.')[0]!)])],
   };
 }
 

@@ -18,6 +18,15 @@ export interface VelocityStore {
    * `names` restricts the read to some definitions (default all).
    */
   read(event: VelocityEvent, names?: readonly string[]): Promise<Record<string, VelocityValue>>;
+  /**
+   * Makes the event of a decision still running count in every read from now on, as if it were stored, until the
+   * returned release is called: when the event has been stored and counted, or its decision failed. Simultaneous
+   * applications from one device then see each other as they would one after the other, rather than each reading
+   * before the others commit (the burst a bot or a fraud ring sends). Definitions reading a field of `unknownFields`
+   * (the outcome, not known yet) do not count the event until it is stored. Present on the embedded store, whose
+   * reads are all in this process; several instances behind a load balancer (Redis) do not see each other's.
+   */
+  reserve?(event: VelocityEvent, unknownFields: readonly string[]): () => void;
   /** Present when the store persists its events in the service's own database (the embedded store). */
   readonly inTransaction?: VelocityInTransaction;
   close(): Promise<void>;

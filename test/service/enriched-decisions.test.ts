@@ -102,6 +102,30 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
     expect(lying.reasons).toContain('FR04');
   });
 
+  it('counts simultaneous applications from one device as if they came one after the other (a burst is declined)', async () => {
+    const p = person();
+    // Sent together: each is enriched while the others are still running, before any of them committed.
+    const burst = await Promise.all([1, 2, 3, 4, 5].map((i) => decide({ ...p, applicationId: `B-${i}` })));
+    const counts = await Promise.all(burst.map(async (d) => (await stored(d.id)).application.deviceApps1h as number));
+    expect([...counts].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(burst.filter((d) => d.reasons.includes('FR04')).map((d) => counts[burst.indexOf(d)]).sort()).toEqual([3, 4, 5]);
+    // Every reservation ended with its commit; the next application counts the five once each.
+    const velocity = t.server.services.variables!.velocity as { reservationCount?: () => number };
+    expect(velocity.reservationCount?.()).toBe(0);
+    const next = await decide({ ...p, applicationId: 'B-6' });
+    expect((await stored(next.id)).application.deviceApps1h).toBe(6);
+  });
+
+  it('ends the reservation of an application whose decision failed: it never counts', async () => {
+    const p = person();
+    const res = await t.request('POST', '/v1/decisions', { body: { flow: 'consumer-loan', application: { ...p, applicationId: 'F-1', requestedAmount: -5 } } });
+    expect(res.status).toBe(400);
+    const velocity = t.server.services.variables!.velocity as { reservationCount?: () => number };
+    expect(velocity.reservationCount?.()).toBe(0);
+    const ok = await decide({ ...p, applicationId: 'F-2' });
+    expect((await stored(ok.id)).application.deviceApps1h).toBe(1);
+  });
+
   it('stores the bureau values in the record; replay is identical and calls the bureau no more', async () => {
     const p = person();
     const before = bureau.state.calls;

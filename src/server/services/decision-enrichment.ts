@@ -13,6 +13,7 @@ import type { SourceOutcome } from '../../variables/external-source.ts';
 import type { VelocityEvent } from '../../variables/velocity-event.ts';
 import type { VelocityInTransaction } from '../../variables/velocity-store.ts';
 import type { VariablesRuntime } from '../../variables/variables-runtime.ts';
+import { OUTCOME_FIELD } from '../../variables/variables-service.ts';
 
 export interface EnrichmentPlan {
   /** Velocity variables the flow reads (directly or through catalog variables). */
@@ -33,6 +34,12 @@ export interface Enrichment {
   /** Values the flow sees on top of the application; they win over the caller's (a caller cannot vouch for counts). */
   values: Record<string, unknown>;
   sources: SourceOutcome[];
+  /**
+   * Ends the reservation that makes this application count in the velocity reads of decisions running beside it
+   * (see VelocityStore.reserve). Call it right after its event is counted (the commit), or when the decision fails;
+   * calling it again does nothing. Null when nothing was reserved.
+   */
+  release: (() => void) | null;
 }
 
 export interface DecidedApplication {
@@ -151,10 +158,18 @@ export function createDecisionEnrichment(deps: {
     },
 
     async enrich(plan, application, decision) {
+      const event = variables && (plan.velocity.length || plan.recordVelocity) ? variables.service.toEvent(decision.id, 'application', decision.time, application) : null;
+      const reading = plan.velocity.length && variables ? variables.velocity.read(event!, plan.velocity) : Promise.resolve({});
+      // Reserved in the same turn as the read: whoever reads after this counts it, whoever read before did not.
+      // Its outcome is not known yet, so definitions filtering on it wait for the commit.
+      const release = plan.recordVelocity && velocityInTransaction && variables?.velocity.reserve ? variables.velocity.reserve(event!, [OUTCOME_FIELD]) : null;
       const [velocity, external] = await Promise.all([
-        plan.velocity.length && variables ? variables.velocity.read(variables.service.toEvent(decision.id, 'application', decision.time, application), plan.velocity) : Promise.resolve({}),
+        reading,
         plan.sources.length && variables ? variables.sources.fetchForDecision(plan.sources, application) : Promise.resolve({ values: {}, outcomes: [] as SourceOutcome[] }),
-      ]);
+      ]).catch((err: unknown) => {
+        release?.();
+        throw err;
+      });
       const values: Record<string, unknown> = {};
       // A source's null means "no such data": the flow sees the variable absent (has() is false), not null.
       for (const [k, v] of Object.entries({ ...external.values, ...velocity })) if (v !== null && v !== undefined) values[k] = v;
@@ -162,7 +177,7 @@ export function createDecisionEnrichment(deps: {
         const all = toFlowVariables(fraud.variablesFor(identifiersOf(application), decision.time));
         for (const name of plan.graph) values[name] = all[name];
       }
-      return { values, sources: external.outcomes };
+      return { values, sources: external.outcomes, release };
     },
 
     async afterCommit(plan, application, d) {

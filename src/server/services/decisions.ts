@@ -21,6 +21,8 @@ import type { DecisionEnrichment } from './decision-enrichment.ts';
 interface PendingRecord {
   row: decisions.DecisionRow;
   velocity: VelocityEvent | null;
+  /** Ends the decision's velocity reservation (see DecisionEnrichment's Enrichment.release). */
+  release: (() => void) | null;
 }
 
 export interface DecideRequest {
@@ -128,8 +130,10 @@ export function createDecisionService(
           if (events.length) countVelocity = await velocityTx.write(trx, events);
         }
         : undefined);
-      // Counted after the commit and before any of these decisions is answered: the next decision sees them.
+      // Counted after the commit and before any of these decisions is answered: the next decision sees them. In the
+      // same turn their reservations end, so no read counts an event both as stored and as still running.
       countVelocity();
+      for (const r of records) r.release?.();
       return inserted;
     },
     delayMs: deps.commitDelayMs,
@@ -164,15 +168,18 @@ export function createDecisionService(
 
   async function decideOnce(caller: Caller, req: DecideRequest, requestHash: string, started: number): Promise<Settled> {
     const arrival = queue.announce();
+    const reservation: { release: (() => void) | null } = { release: null };
     try {
-      return await decideAndRecord(caller, req, requestHash, started, arrival);
+      return await decideAndRecord(caller, req, requestHash, started, arrival, reservation);
     } finally {
       // Failed, or answered from an earlier record: nothing of it is coming, the batch need not wait for it.
       arrival.withdraw();
+      // Normally ended by its commit already; a failed decision's application must not go on counting.
+      reservation.release?.();
     }
   }
 
-  async function decideAndRecord(caller: Caller, req: DecideRequest, requestHash: string, started: number, arrival: Arrival<PendingRecord, boolean>): Promise<Settled> {
+  async function decideAndRecord(caller: Caller, req: DecideRequest, requestHash: string, started: number, arrival: Arrival<PendingRecord, boolean>, reservation: { release: (() => void) | null }): Promise<Settled> {
     const entry = registry.resolveCached(req.flow, req.version) ?? (await registry.resolve(req.flow, req.version));
     const now = req.at === undefined ? new Date() : new Date(req.at);
     const evaluatedAt = now.toISOString();
@@ -189,6 +196,7 @@ export function createDecisionService(
       }
       const enrichStarted = performance.now();
       const enriched = await deps.enrichment!.enrich(plan, application as Record<string, unknown>, { id, time: now.getTime() });
+      reservation.release = enriched.release;
       metrics.phase('enrich', (performance.now() - enrichStarted) / 1000);
       // The record keeps the enriched input: replay re-evaluates it and calls no source again.
       input = { ...(application as Record<string, unknown>), ...enriched.values };
@@ -248,7 +256,7 @@ export function createDecisionService(
     };
     const commitStarted = performance.now();
     const velocity = plan && !plan.empty ? deps.enrichment!.velocityEvent(plan, application as Record<string, unknown>, { id, time: now.getTime(), outcome: result.decision }) : null;
-    const inserted = await arrival.push({ row, velocity });
+    const inserted = await arrival.push({ row, velocity, release: reservation.release });
     metrics.phase('commit', (performance.now() - commitStarted) / 1000);
     if (!inserted) {
       // Another process (or an earlier life of this one) recorded this key first: answer with its record.
