@@ -2,3 +2,4 @@
 export type * from './types.ts';
 export { compileFlow, checkFlow } from './compile.ts';
 export { parseFlowSource } from './source.ts';
+export { validateApplication } from './input-validate.ts';

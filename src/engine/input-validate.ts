@@ -6,6 +6,14 @@ import type { ErrorDetail } from '../kernel/errors.ts';
 import { isIsoDate } from './cel/runtime.ts';
 import type { InputField } from './types.ts';
 
+const patterns = new Map<string, RegExp>();
+/** Compiled once per pattern: the decision path validates before its external calls, on every application. */
+function patternOf(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) patterns.set(source, (re = new RegExp(source, 'u')));
+  return re;
+}
+
 export function validateField(spec: InputField, value: unknown, path: string, out: ErrorDetail[]): void {
   if (value === undefined || value === null) {
     if (spec.required !== false) out.push({ path, message: 'is required', expected: describeSpec(spec) });
@@ -27,7 +35,7 @@ export function validateField(spec: InputField, value: unknown, path: string, ou
       if (typeof value !== 'string') return bad(`must be a string, got ${show(value)}`);
       if (spec.minLength !== undefined && value.length < spec.minLength) bad(`must have at least ${spec.minLength} characters`);
       if (spec.maxLength !== undefined && value.length > spec.maxLength) bad(`must have at most ${spec.maxLength} characters`);
-      if (spec.pattern !== undefined && !new RegExp(spec.pattern, 'u').test(value)) bad(`does not match the pattern ${spec.pattern}`);
+      if (spec.pattern !== undefined && !patternOf(spec.pattern).test(value)) bad(`does not match the pattern ${spec.pattern}`);
       return;
     }
     case 'boolean':

@@ -116,14 +116,29 @@ describe.each(DIALECTS)('decisions with velocity, bureau and identity graph on %
     expect((await stored(next.id)).application.deviceApps1h).toBe(6);
   });
 
-  it('ends the reservation of an application whose decision failed: it never counts', async () => {
+  it('refuses a malformed application before calling the bureau, and it never counts', async () => {
     const p = person();
-    const res = await t.request('POST', '/v1/decisions', { body: { flow: 'consumer-loan', application: { ...p, applicationId: 'F-1', requestedAmount: -5 } } });
+    const before = bureau.state.calls;
+    const res = await t.request('POST', '/v1/decisions', { body: { flow: 'consumer-loan', application: { ...p, applicationId: 'F-1', requestedAmount: -5, employmentStatus: 'astronaut' } } });
     expect(res.status).toBe(400);
+    // Every problem of the caller's fields, named as the flow's own check names them.
+    expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['application.employmentStatus', 'application.requestedAmount']);
+    expect(bureau.state.calls).toBe(before);
     const velocity = t.server.services.variables!.velocity as { reservationCount?: () => number };
     expect(velocity.reservationCount?.()).toBe(0);
     const ok = await decide({ ...p, applicationId: 'F-2' });
     expect((await stored(ok.id)).application.deviceApps1h).toBe(1);
+    expect(bureau.state.calls).toBe(before + 1);
+  });
+
+  it('drops what the caller sent for a field the service fills, also when the bureau has no file', async () => {
+    // An ID number the simulated bureau has no file for: the flow must not see the caller's score instead.
+    let p = person();
+    while ((simulatedCreditReport({ idNumber: p.idNumber }) as { status?: string }).status !== 'no_record') p = person();
+    const d = await decide({ ...p, bureauScore: 845, bureauDelinquencies12m: 0 });
+    const application = (await stored(d.id)).application;
+    expect(application.bureauStatus).toBe('no_record');
+    expect(application).not.toHaveProperty('bureauScore');
   });
 
   it('stores the bureau values in the record; replay is identical and calls the bureau no more', async () => {

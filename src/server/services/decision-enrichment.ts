@@ -4,7 +4,7 @@
 //
 // The plan of a compiled flow is worked out once and cached with it, so a flow that needs none of this (the reference
 // policy) costs one WeakMap lookup per decision.
-import type { CompiledFlow } from '../../engine/index.ts';
+import type { CompiledFlow, InputField } from '../../engine/index.ts';
 import { statusFromDecision, type ApplicationIdentifiers } from '../../fraud/application-identifiers.ts';
 import type { FraudService } from '../../fraud/fraud-service.ts';
 import { toFlowVariables } from '../../fraud/graph-variables.ts';
@@ -28,6 +28,16 @@ export interface EnrichmentPlan {
   fraud: boolean;
   /** Nothing to do before or after. */
   empty: boolean;
+  /**
+   * The flow's inputs the caller sends (those the service fills left out), checked before any external source is
+   * called, so a malformed application is refused without paying for a bureau report. Null when the flow calls none.
+   */
+  callerInputs: Record<string, InputField> | null;
+  /**
+   * Inputs the service fills. A value the caller sent for one never reaches the flow, also when the service has none
+   * (a source with no data for this person): the flow then sees the field absent, as it would without the caller's.
+   */
+  filled: string[];
 }
 
 export interface Enrichment {
@@ -82,7 +92,7 @@ export interface DecisionEnrichment {
   catchUp(plan: EnrichmentPlan, application: Record<string, unknown>, decided: DecidedApplication, watchlistHit: boolean): Promise<{ graph: boolean; cases: number }>;
 }
 
-const EMPTY_PLAN: EnrichmentPlan = Object.freeze({ velocity: [], sources: [], graph: [], recordVelocity: false, fraud: false, empty: true }) as EnrichmentPlan;
+const EMPTY_PLAN: EnrichmentPlan = Object.freeze({ velocity: [], sources: [], graph: [], recordVelocity: false, fraud: false, empty: true, callerInputs: null, filled: [] }) as EnrichmentPlan;
 const GRAPH_VARIABLE_NAMES = new Set(Object.keys(toFlowVariables({
   clusterSize: 1, clusterSizeCapped: false, distinctIdNumbersOnDevice: 0, distinctIdNumbersOnPhone: 0, twoHopApplications: 0, twoHopDeclined: 0,
   twoHopInvestigating: 0, twoHopConfirmedFraud: 0, oldestLinkAgeDays: null, hubIdentifiers: 0,
@@ -140,7 +150,9 @@ export function createDecisionEnrichment(deps: {
     const usesFraud = fraud !== undefined && (graph.length > 0 || compiled.dependencies.watchlists.length > 0);
     const recordVelocity = variables !== undefined && (velocity.length > 0 || usesFraud);
     if (!velocity.length && !sources.length && !graph.length && !usesFraud && !recordVelocity) return EMPTY_PLAN;
-    return { velocity, sources, graph, recordVelocity, fraud: usesFraud, empty: false };
+    const filled = [...velocity, ...externalNeeded, ...graph];
+    const callerInputs = sources.length ? Object.fromEntries(Object.entries(compiled.definition.inputs ?? {}).filter(([name]) => !filled.includes(name))) : null;
+    return { velocity, sources, graph, recordVelocity, fraud: usesFraud, empty: false, callerInputs, filled };
   }
 
   const enrichment: DecisionEnrichment = {

@@ -1,7 +1,7 @@
 // Deciding, recording and reading decisions. A decision is answered only after its record committed (group commit);
 // an idempotency key maps to exactly one record, also under concurrent retries (in-flight map in this process, unique
 // constraint across processes and restarts).
-import type { Decision, Trace } from '../../engine/index.ts';
+import { validateApplication, type Decision, type Trace } from '../../engine/index.ts';
 import { canonicalJson, sha256Hex, type KeyRing } from '../../kernel/crypto.ts';
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
@@ -194,12 +194,20 @@ export function createDecisionService(
         const existing = await decisions.findDecisionByKey(db, req.idempotencyKey);
         if (existing) return { requestHash: existing.request_hash, view: viewOf(existing, req.trace === true) };
       }
+      if (plan.callerInputs) {
+        // Refused before the external calls, with the details the flow's own check would give.
+        const problems = validateApplication(plan.callerInputs, application);
+        if (problems.length) throw invalidApplication(req.flow, { code: 'INPUT_INVALID', message: `the application does not match the inputs of flow '${entry.flowId}'`, details: problems });
+      }
       const enrichStarted = performance.now();
       const enriched = await deps.enrichment!.enrich(plan, application as Record<string, unknown>, { id, time: now.getTime() });
       reservation.release = enriched.release;
       metrics.phase('enrich', (performance.now() - enrichStarted) / 1000);
-      // The record keeps the enriched input: replay re-evaluates it and calls no source again.
-      input = { ...(application as Record<string, unknown>), ...enriched.values };
+      // The record keeps the enriched input: replay re-evaluates it and calls no source again. What the caller sent
+      // for a field the service fills is dropped first: a caller cannot vouch for a count or a bureau score.
+      const own = application as Record<string, unknown>;
+      const sentFilled = plan.filled.some((name) => Object.hasOwn(own, name));
+      input = { ...(sentFilled ? Object.fromEntries(Object.entries(own).filter(([name]) => !plan.filled.includes(name))) : own), ...enriched.values };
     }
     // Flows calling inWatchlist() keep its answers in the record (hits only: everything else was a miss).
     const hits: Record<string, string[]> | undefined = entry.compiled.dependencies.watchlists.length ? {} : undefined;
@@ -218,11 +226,7 @@ export function createDecisionService(
     const result = entry.compiled.evaluate(input, { trace: wantTrace, now: evaluatedAt, variables: true, watchlist: lookup });
     const evalMicros = Math.round((performance.now() - t0) * 1000);
     metrics.phase('evaluate', evalMicros / 1e6);
-    if (!result.ok) {
-      metrics.failed(req.flow, result.error.code);
-      const details: ErrorDetail[] = result.error.details.map((d) => ({ ...d, path: d.path ? `application.${d.path.replace(/^application\./, '')}` : 'application' }));
-      throw new MingjianError(result.error.code, result.error.message, details);
-    }
+    if (!result.ok) throw invalidApplication(req.flow, result.error);
     const piiPaths = entry.compiled.piiPaths;
     const stored: StoredResult = {
       decision: result.decision,
@@ -274,6 +278,13 @@ export function createDecisionService(
     const view: DecisionView = { id: row.id, flow: row.flow_id, version: row.flow_version, ...answer, idempotencyKey: row.idempotency_key, evaluatedAt, createdAt: row.created_at };
     if (req.trace === true && sealedTrace) view.trace = openSealed(sealedTrace, keyRing, 'mask');
     return { requestHash, view };
+  }
+
+  /** The error answering an application the flow refused (counted in the metrics), paths under `application`. */
+  function invalidApplication(flow: string, error: { code: 'INPUT_INVALID' | 'EVAL_ERROR'; message: string; details: ErrorDetail[] }): MingjianError {
+    metrics.failed(flow, error.code);
+    const details: ErrorDetail[] = error.details.map((d) => ({ ...d, path: d.path ? `application.${d.path.replace(/^application\./, '')}` : 'application' }));
+    return new MingjianError(error.code, error.message, details);
   }
 
   function checkSameRequest(settled: Settled, requestHash: string, key: string): DecisionView {
