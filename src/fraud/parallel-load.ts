@@ -3,10 +3,9 @@
 // the one a sequential load builds. A bad line is reported with its line number in the whole file.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { MingjianError, type ErrorDetail } from '../kernel/errors.ts';
+import { startTsWorker } from '../kernel/ts-worker.ts';
 import { HashedIdentifiers } from './application-identifiers.ts';
 import { IdentityGraph } from './identity-graph.ts';
 import type { ChunkRequest, ChunkResult } from './jsonl-chunk-worker.ts';
@@ -38,13 +37,9 @@ function chunkBoundaries(file: string, size: number, chunkBytes: number): number
   return bounds;
 }
 
-/** Workers do not inherit the TypeScript loader the main thread runs under: each registers tsx, then loads the
- * worker module. */
+/** A worker parsing chunks (the thread's TypeScript loader is set up by startTsWorker). */
 function startWorker(): Worker {
-  // The package's ESM entry (its CommonJS one registers the hooks from a wrong relative path).
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
-  const entry = new URL('./jsonl-chunk-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+  return startTsWorker(new URL('./jsonl-chunk-worker.ts', import.meta.url));
 }
 
 export interface ParallelLoadOptions {

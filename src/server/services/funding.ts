@@ -1,14 +1,15 @@
 // Funding in the service: the funder panel (seeded with the 71 demo funders on first start), batch routing of the
-// day's booked loans with routeBatch (LP/MIP), and online routing of one loan against what is left of the quotas.
-// Assignments go through the loan service (ledger transaction, state change, its audit); usage per funder and day is
-// kept in funder_usage, which online routing reserves atomically so two processes cannot overfill a quota.
+// day's booked loans with routeBatch (LP/MIP, solved on a worker thread), and online routing of one loan against what
+// is left of the quotas. Assignments go through the loan service (ledger transaction, state change, its audit); usage
+// per funder and day is kept in funder_usage, which online routing reserves atomically so two processes cannot
+// overfill a quota.
 import { MingjianError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import { formatDay, parseDay } from '../../loans/dates.ts';
 import type { LoanService } from '../../loans/loan-service.ts';
 import { DEFAULT_PRODUCTS, type PricedProduct } from '../../loans/products.ts';
 import {
-  accepts, demoFunders, effectiveQuota, isHighRisk, RATINGS, routeBatch, routeOnline,
+  accepts, demoFunders, effectiveQuota, isHighRisk, RATINGS, routeBatchInWorker, routeOnline,
   type Funder, type Rating, type RoutingLoan, type RoutingMethod,
 } from '../../routing/index.ts';
 import { appendAudit } from '../../store/audit-store.ts';
@@ -114,9 +115,10 @@ export function createFundingService(store: Pick<Store, 'db'>, deps: { loans: Lo
       });
       const loans = booked.map(routingLoan);
       const globalCeiling = options.globalCeiling === undefined ? undefined : Math.max(0, options.globalCeiling - used.total);
-      const result = await routeBatch(
+      // The solve (up to the time limit) runs on a worker thread timed by its own clock: decisions keep being answered.
+      const result = await routeBatchInWorker(
         { loans, funders, ...(globalCeiling !== undefined ? { globalCeiling } : {}) },
-        { method: options.method ?? 'auto', ...(options.timeLimit !== undefined ? { timeLimit: options.timeLimit } : {}), clock: () => performance.now() },
+        { method: options.method ?? 'auto', ...(options.timeLimit !== undefined ? { timeLimit: options.timeLimit } : {}) },
       );
       const routed: { loanId: string; funderId: string }[] = [];
       const skipped: { loanId: string; funderId: string; reason: string }[] = [];

@@ -5,8 +5,8 @@ import type { Kysely } from 'kysely';
 import type { FlowDefinition, ScorecardNode } from '../../engine/index.ts';
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import {
-  parseCsv, parseJsonLines, parseModel, renderReport, scoreRow, scoreTable, stability, train,
-  type RowScore, type ScorecardModel, type StabilityReport, type TrainOptions,
+  parseCsv, parseJsonLines, parseModel, scoreRow, scoreTable, stability, trainInWorker,
+  type RowScore, type ScorecardModel, type StabilityReport,
 } from '../../scorecard/index.ts';
 import type { Store } from '../../store/database.ts';
 import { appendAudit } from '../../store/audit-store.ts';
@@ -121,21 +121,27 @@ export function createModelService(store: Pick<Store, 'db'>, governance: Governa
   return {
     async train(actor, input) {
       if (!GOVERNED_ID.test(input.modelId)) throw new MingjianError('VALIDATION', 'invalid model id', [{ path: 'modelId', message: 'letters, digits, _ . - (up to 100)' }]);
-      const table = tableOf(input.data, input.format, 'data');
-      const options: TrainOptions = {
-        table,
-        target: input.target,
-        bad: input.bad,
-        split: input.split !== undefined ? { file: parseCsv(input.split, 'split'), name: 'split' } : { ...(input.testShare !== undefined ? { testShare: input.testShare } : {}), ...(input.seed !== undefined ? { seed: input.seed } : {}) },
-        ...(input.dateColumn ? { oot: { dateColumn: input.dateColumn, ...(input.ootFrom ? { from: input.ootFrom } : {}) } } : {}),
-        ...(input.special ? { special: input.special } : {}),
-        ...(input.specialByColumn ? { specialByColumn: input.specialByColumn } : {}),
-        ...(input.exclude ? { exclude: input.exclude } : {}),
-        name: input.name ?? input.modelId,
-        createdAt: new Date().toISOString(),
-      };
-      const result = train(options);
-      const html = renderReport(result, `Scorecard ${input.modelId}`);
+      // Parsing, training and the report run on a worker thread (seconds on a large file): decisions keep being
+      // answered meanwhile. Validation problems come back as the same MingjianError (code, message, details).
+      const result = await trainInWorker({
+        data: input.data,
+        format: input.format,
+        ...(input.split !== undefined ? { split: input.split } : {}),
+        ...(input.testShare !== undefined ? { testShare: input.testShare } : {}),
+        ...(input.seed !== undefined ? { seed: input.seed } : {}),
+        options: {
+          target: input.target,
+          bad: input.bad,
+          ...(input.dateColumn ? { oot: { dateColumn: input.dateColumn, ...(input.ootFrom ? { from: input.ootFrom } : {}) } } : {}),
+          ...(input.special ? { special: input.special } : {}),
+          ...(input.specialByColumn ? { specialByColumn: input.specialByColumn } : {}),
+          ...(input.exclude ? { exclude: input.exclude } : {}),
+          name: input.name ?? input.modelId,
+          createdAt: new Date().toISOString(),
+        },
+        reportTitle: `Scorecard ${input.modelId}`,
+      });
+      const html = result.html;
       const draft = await governance.createDraft(actor, MODEL_KIND, { value: { id: input.modelId, ...result.model }, format: 'json' });
       await runs.transaction().execute(async (trx) => {
         await trx.insertInto('model_training_runs').values({ model_id: input.modelId, version: draft.version, metrics: JSON.stringify(result.summary), report_html: html, trained_by: actor.userId, created_at: new Date().toISOString() }).execute();
