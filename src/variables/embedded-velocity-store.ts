@@ -838,6 +838,7 @@ export class EmbeddedVelocityStore implements VelocityStore {
    * and applied in memory.
    */
   ingest(events: readonly VelocityEvent[]): Promise<number> {
+    if (!events.length) return Promise.resolve(0); // nothing to write (an empty INSERT is not SQL)
     return new Promise((resolve, reject) => {
       this.pending.push({ events, resolve, reject });
       if (!this.writing) void this.writePending();
@@ -1046,6 +1047,13 @@ export class EmbeddedVelocityStore implements VelocityStore {
     }
   }
 
+  async readAndReserve(event: VelocityEvent, names: readonly string[] | undefined, unknownFields: readonly string[]): Promise<{ values: Record<string, VelocityValue>; release: () => void }> {
+    // Both before the first await: no other read comes between.
+    const values = this.readSync(event, names);
+    return { values, release: this.reserve(event, unknownFields) };
+  }
+
+  /** Counts a running decision's event in every read until released (see VelocityStore.readAndReserve). */
   reserve(event: VelocityEvent, unknownFields: readonly string[]): () => void {
     const entry: InFlightEvent = { event, unknownFields };
     const held: { map: Map<string, InFlightEvent[]>; key: string }[] = [];

@@ -19,14 +19,14 @@ export interface VelocityStore {
    */
   read(event: VelocityEvent, names?: readonly string[]): Promise<Record<string, VelocityValue>>;
   /**
-   * Makes the event of a decision still running count in every read from now on, as if it were stored, until the
-   * returned release is called: when the event has been stored and counted, or its decision failed. Simultaneous
-   * applications from one device then see each other as they would one after the other, rather than each reading
-   * before the others commit (the burst a bot or a fraud ring sends). Definitions reading a field of `unknownFields`
-   * (the outcome, not known yet) do not count the event until it is stored. Present on the embedded store, whose
-   * reads are all in this process; several instances behind a load balancer (Redis) do not see each other's.
+   * `read`, and in the same atomic step the event reserved: until the returned release is called (or the event is
+   * ingested) every read counts it as if it were stored. A decision reserves its application this way, so
+   * simultaneous applications from one device see each other as they would one after the other, rather than each
+   * reading before the others committed (the burst a bot or a fraud ring sends). Definitions reading a field of
+   * `unknownFields` (the outcome, not known yet) count the event only once it is stored. The embedded store reserves
+   * in this process; Redis in a reserved set beside each sorted set, so instances see each other's running decisions.
    */
-  reserve?(event: VelocityEvent, unknownFields: readonly string[]): () => void;
+  readAndReserve?(event: VelocityEvent, names: readonly string[] | undefined, unknownFields: readonly string[]): Promise<{ values: Record<string, VelocityValue>; release: () => void }>;
   /** Present when the store persists its events in the service's own database (the embedded store). */
   readonly inTransaction?: VelocityInTransaction;
   close(): Promise<void>;

@@ -153,6 +153,81 @@ describe('velocity stores equal a brute-force recount', () => {
     );
   });
 
+  it('counts the events of running decisions as stored until stored with their outcome or released, in both stores', async () => {
+    let run = 0;
+    const readsOutcome = new Set(compiled.filter((d) => d.fieldsRead === null || d.fieldsRead.includes('decision')).map((d) => d.name));
+    expect([...readsOutcome]).toEqual(['declinesPerDevice1h']);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(eventArb, { minLength: 0, maxLength: 20 }),
+        // Each decision reads and reserves, then one running decision (picked by index) is stored, fails, or goes on.
+        // Their times stay within a minute of the wall clock (older reservations are stale, see the next test).
+        fc.array(fc.tuple(eventArb, fc.integer({ min: -50_000, max: 50_000 }), fc.constantFrom('store', 'fail', 'run'), fc.nat()), { minLength: 1, maxLength: 12 }),
+        async (history, decisions) => {
+          run++;
+          await db.deleteFrom('velocity_events').execute();
+          const embedded = await EmbeddedVelocityStore.open({ db, definitions: compiled, maxLatenessMs: 48 * HOUR });
+          const prefix = uniquePrefix(`reserve${run}`);
+          prefixes.push(prefix);
+          // The wall clock of these decisions: they run at the time they record.
+          const redisStore = new RedisVelocityStore({ redis, prefix, definitions: compiled, maxLatenessMs: 48 * HOUR, now: () => T0 + HOUR });
+          const stored = history.map((g, i) => toEvent(g as GenEvent, `h${i}`));
+          await embedded.ingest(stored);
+          await redisStore.ingest(stored);
+          const running: { event: VelocityEvent; outcome: unknown; releases: (() => void)[] }[] = [];
+          for (const [i, [g, offset, end, pick]] of decisions.entries()) {
+            const { decision: outcome, ...fields } = g as GenEvent;
+            // A running decision's event has no outcome yet.
+            const current = { ...toEvent({ ...fields, type: g.type, offset: g.offset } as GenEvent, `d${i}`), time: T0 + HOUR + offset };
+            const expected = Object.fromEntries(compiled.map((def) => [def.name, recountVelocity(def, readsOutcome.has(def.name) ? stored : [...stored, ...running.map((r) => r.event)], current)]));
+            const a = await embedded.readAndReserve(current, undefined, ['decision']);
+            const b = await redisStore.readAndReserve(current, undefined, ['decision']);
+            expect(a.values, 'embedded').toEqual(expected);
+            expect(b.values, 'redis').toEqual(expected);
+            running.push({ event: current, outcome, releases: [a.release, b.release] });
+            const chosen = running[pick % running.length]!;
+            if (end === 'run') continue;
+            running.splice(running.indexOf(chosen), 1);
+            if (end === 'store') {
+              const decided = { ...chosen.event, fields: { ...chosen.event.fields, decision: chosen.outcome } };
+              await embedded.ingest([decided]);
+              await redisStore.ingest([decided]);
+              stored.push(decided);
+            }
+            // After a store as the decision path does (the embedded store counts, then releases in the same turn), or
+            // alone for a failed decision.
+            chosen.releases.forEach((release) => release());
+          }
+          const probe: VelocityEvent = { id: 'probe', type: 'application', time: T0 + HOUR + 2 * MIN, fields: { deviceId: 'd1', phone: 'p1', ip: '10.0.0.1', idNumber: 'Z', amount: 1 } };
+          for (const r of running) r.releases.forEach((release) => release());
+          expect(embedded.reservationCount()).toBe(0);
+          expect(redisStore.reservationCount()).toBe(0);
+          const expected = Object.fromEntries(compiled.map((def) => [def.name, recountVelocity(def, stored, probe)]));
+          expect(embedded.readSync(probe)).toEqual(expected);
+          expect(await redisStore.read(probe)).toEqual(expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('shares reservations between instances on one Redis, and drops one left a minute behind by a dead instance', async () => {
+    const defs = compileVelocities([{ name: 'apps', aggregate: 'count', groupBy: 'deviceId', window: '1h' }]);
+    const prefix = uniquePrefix('instances');
+    prefixes.push(prefix);
+    let clock = T0;
+    const [one, two] = [0, 1].map(() => new RedisVelocityStore({ redis, prefix, definitions: defs, now: () => clock }));
+    const at = (id: string, time: number): VelocityEvent => ({ id, type: 'application', time, fields: { deviceId: 'd-shared' } });
+    const first = await one!.readAndReserve(at('i1', T0), undefined, ['decision']);
+    const second = await two!.readAndReserve(at('i2', T0 + 5), undefined, ['decision']);
+    expect([first.values.apps, second.values.apps]).toEqual([1, 2]);
+    // Instance one dies with i1 running: two minutes on, the next reservation of the key counts it a last time and drops it.
+    second.release();
+    clock = T0 + 2 * MIN;
+    expect((await two!.readAndReserve(at('i3', clock), undefined, ['decision'])).values.apps).toBe(2);
+    expect((await two!.read(at('i4', clock + 1))).apps).toBe(2); // i3 running, i1 gone
+  });
+
   it('counts an event id once however often it is ingested', async () => {
     await db.deleteFrom('velocity_events').execute();
     const defs = compileVelocities([{ name: 'apps', aggregate: 'count', groupBy: 'deviceId', window: '1h', includeCurrent: false }]);

@@ -260,4 +260,12 @@ describe('velocity in Redis (REDIS_URL set)', () => {
     expect(counts).toEqual([1, 2, 3]);
     expect(reasons[2]).toContain('FR04');
   });
+
+  it('counts simultaneous applications from one device one after the other, through reservations in Redis', async () => {
+    const p = person();
+    const burst = await Promise.all([1, 2, 3, 4].map(async (i) => (await t.request('POST', '/v1/decisions', { body: { flow: 'consumer-loan', application: { ...p, applicationId: `RB-${i}` } } })).body as { id: string }));
+    const counts = await Promise.all(burst.map(async (d) => (await t.request('GET', `/v1/decisions/${d.id}`)).body.application.deviceApps1h as number));
+    expect([...counts].sort()).toEqual([1, 2, 3, 4]);
+    expect((t.server.services.variables!.velocity as { reservationCount?: () => number }).reservationCount?.()).toBe(0);
+  });
 });

@@ -170,18 +170,24 @@ export function createDecisionEnrichment(deps: {
     },
 
     async enrich(plan, application, decision) {
+      const store = variables?.velocity;
       const event = variables && (plan.velocity.length || plan.recordVelocity) ? variables.service.toEvent(decision.id, 'application', decision.time, application) : null;
-      const reading = plan.velocity.length && variables ? variables.velocity.read(event!, plan.velocity) : Promise.resolve({});
-      // Reserved in the same turn as the read: whoever reads after this counts it, whoever read before did not.
-      // Its outcome is not known yet, so definitions filtering on it wait for the commit.
-      const release = plan.recordVelocity && velocityInTransaction && variables?.velocity.reserve ? variables.velocity.reserve(event!, [OUTCOME_FIELD]) : null;
-      const [velocity, external] = await Promise.all([
-        reading,
-        plan.sources.length && variables ? variables.sources.fetchForDecision(plan.sources, application) : Promise.resolve({ values: {}, outcomes: [] as SourceOutcome[] }),
-      ]).catch((err: unknown) => {
-        release?.();
+      // A decision that will record its application reserves it as it reads: whoever reads after counts it, whoever
+      // read before did not. Its outcome is not known yet, so definitions filtering on it wait for the commit.
+      const reserving = plan.recordVelocity && store?.readAndReserve ? store.readAndReserve(event!, plan.velocity, [OUTCOME_FIELD]) : null;
+      const reading = reserving ?? (plan.velocity.length && store ? store.read(event!, plan.velocity).then((values) => ({ values, release: null })) : Promise.resolve({ values: {}, release: null }));
+      const fetching = plan.sources.length && variables ? variables.sources.fetchForDecision(plan.sources, application) : Promise.resolve({ values: {}, outcomes: [] as SourceOutcome[] });
+      let read: { values: Record<string, unknown>; release: (() => void) | null };
+      let external: Awaited<typeof fetching>;
+      try {
+        [read, external] = await Promise.all([reading, fetching]);
+      } catch (err) {
+        // The reservation must not outlive a decision that goes no further.
+        (await reading.catch(() => null))?.release?.();
         throw err;
-      });
+      }
+      const velocity = read.values;
+      const release = read.release;
       const values: Record<string, unknown> = {};
       // A source's null means "no such data": the flow sees the variable absent (has() is false), not null.
       for (const [k, v] of Object.entries({ ...external.values, ...velocity })) if (v !== null && v !== undefined) values[k] = v;

@@ -260,7 +260,9 @@ export function createDecisionService(
     };
     const commitStarted = performance.now();
     const velocity = plan && !plan.empty ? deps.enrichment!.velocityEvent(plan, application as Record<string, unknown>, { id, time: now.getTime(), outcome: result.decision }) : null;
-    const inserted = await arrival.push({ row, velocity, release: reservation.release });
+    // With the embedded store the batch's commit counts the event and ends its reservation in one turn; with Redis the
+    // ingest after the commit ends it in the same script that stores it.
+    const inserted = await arrival.push({ row, velocity, release: velocityTx ? reservation.release : null });
     metrics.phase('commit', (performance.now() - commitStarted) / 1000);
     if (!inserted) {
       // Another process (or an earlier life of this one) recorded this key first: answer with its record.
