@@ -14,51 +14,61 @@ function patternOf(source: string): RegExp {
   return re;
 }
 
+/** Records one problem; only called when there is one, so good input allocates nothing. */
+function fail(out: ErrorDetail[], spec: InputField, path: string, message: string): void {
+  out.push({ path, message, expected: describeSpec(spec) });
+}
+
+/** A value for a message: personal data never appears in messages (they reach logs and responses). */
+function shown(spec: InputField, value: unknown): string {
+  return spec.pii ? '(value hidden: personal data)' : showValue(value);
+}
+
 export function validateField(spec: InputField, value: unknown, path: string, out: ErrorDetail[]): void {
   if (value === undefined || value === null) {
     if (spec.required !== false) out.push({ path, message: 'is required', expected: describeSpec(spec) });
     return;
   }
-  const bad = (message: string): void => { out.push({ path, message, expected: describeSpec(spec) }); };
-  // Personal data never appears in messages (they reach logs and responses).
-  const show = spec.pii ? () => '(value hidden: personal data)' : showValue;
   switch (spec.type) {
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return bad(`must be a ${spec.type === 'integer' ? 'whole number' : 'number'}, got ${show(value)}`);
-      if (spec.type === 'integer' && !Number.isSafeInteger(value)) return bad(`must be a whole number, got ${value}`);
-      if (spec.min !== undefined && value < spec.min) bad(`must be at least ${spec.min}, got ${value}`);
-      if (spec.max !== undefined && value > spec.max) bad(`must be at most ${spec.max}, got ${value}`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) return fail(out, spec, path, `must be a ${spec.type === 'integer' ? 'whole number' : 'number'}, got ${shown(spec, value)}`);
+      if (spec.type === 'integer' && !Number.isSafeInteger(value)) return fail(out, spec, path, `must be a whole number, got ${value}`);
+      if (spec.min !== undefined && value < spec.min) fail(out, spec, path, `must be at least ${spec.min}, got ${value}`);
+      if (spec.max !== undefined && value > spec.max) fail(out, spec, path, `must be at most ${spec.max}, got ${value}`);
       return;
     }
     case 'string': {
-      if (typeof value !== 'string') return bad(`must be a string, got ${show(value)}`);
-      if (spec.minLength !== undefined && value.length < spec.minLength) bad(`must have at least ${spec.minLength} characters`);
-      if (spec.maxLength !== undefined && value.length > spec.maxLength) bad(`must have at most ${spec.maxLength} characters`);
-      if (spec.pattern !== undefined && !patternOf(spec.pattern).test(value)) bad(`does not match the pattern ${spec.pattern}`);
+      if (typeof value !== 'string') return fail(out, spec, path, `must be a string, got ${shown(spec, value)}`);
+      if (spec.minLength !== undefined && value.length < spec.minLength) fail(out, spec, path, `must have at least ${spec.minLength} characters`);
+      if (spec.maxLength !== undefined && value.length > spec.maxLength) fail(out, spec, path, `must have at most ${spec.maxLength} characters`);
+      if (spec.pattern !== undefined && !patternOf(spec.pattern).test(value)) fail(out, spec, path, `does not match the pattern ${spec.pattern}`);
       return;
     }
     case 'boolean':
-      if (typeof value !== 'boolean') bad(`must be true or false, got ${show(value)}`);
+      if (typeof value !== 'boolean') fail(out, spec, path, `must be true or false, got ${shown(spec, value)}`);
       return;
     case 'enum':
-      if (typeof value !== 'string' || !(spec.values ?? []).includes(value)) bad(`must be one of ${(spec.values ?? []).join(', ')}, got ${show(value)}`);
+      if (typeof value !== 'string' || !(spec.values ?? []).includes(value)) fail(out, spec, path, `must be one of ${(spec.values ?? []).join(', ')}, got ${shown(spec, value)}`);
       return;
     case 'date':
-      if (typeof value !== 'string' || !isIsoDate(value)) bad(`must be a date YYYY-MM-DD, got ${show(value)}`);
+      if (typeof value !== 'string' || !isIsoDate(value)) fail(out, spec, path, `must be a date YYYY-MM-DD, got ${shown(spec, value)}`);
       return;
     case 'timestamp':
-      if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) bad(`must be an ISO 8601 timestamp, got ${show(value)}`);
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) fail(out, spec, path, `must be an ISO 8601 timestamp, got ${shown(spec, value)}`);
       return;
     case 'list': {
-      if (!Array.isArray(value)) return bad(`must be a list, got ${show(value)}`);
-      if (spec.minLength !== undefined && value.length < spec.minLength) bad(`must have at least ${spec.minLength} items`);
-      if (spec.maxLength !== undefined && value.length > spec.maxLength) bad(`must have at most ${spec.maxLength} items`);
-      if (spec.items) value.forEach((v, i) => validateField({ ...spec.items!, required: true }, v, `${path}[${i}]`, out));
+      if (!Array.isArray(value)) return fail(out, spec, path, `must be a list, got ${shown(spec, value)}`);
+      if (spec.minLength !== undefined && value.length < spec.minLength) fail(out, spec, path, `must have at least ${spec.minLength} items`);
+      if (spec.maxLength !== undefined && value.length > spec.maxLength) fail(out, spec, path, `must have at most ${spec.maxLength} items`);
+      if (spec.items) {
+        const item = { ...spec.items, required: true };
+        for (let i = 0; i < value.length; i++) validateField(item, value[i], `${path}[${i}]`, out);
+      }
       return;
     }
     case 'object': {
-      if (typeof value !== 'object' || Array.isArray(value)) return bad(`must be an object, got ${show(value)}`);
+      if (typeof value !== 'object' || Array.isArray(value)) return fail(out, spec, path, `must be an object, got ${shown(spec, value)}`);
       for (const [k, f] of Object.entries(spec.fields ?? {})) validateField(f, (value as Record<string, unknown>)[k], `${path}.${k}`, out);
       return;
     }
@@ -71,7 +81,7 @@ export function validateApplication(inputs: Record<string, InputField>, app: unk
     out.push({ path: 'application', message: `must be an object, got ${showValue(app)}` });
     return out;
   }
-  for (const [k, f] of Object.entries(inputs)) validateField(f, (app as Record<string, unknown>)[k], k, out);
+  for (const k in inputs) validateField(inputs[k]!, (app as Record<string, unknown>)[k], k, out);
   return out;
 }
 
