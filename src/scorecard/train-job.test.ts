@@ -31,16 +31,6 @@ async function rejection(p: Promise<unknown>): Promise<MingjianError> {
   throw new Error('expected a MingjianError');
 }
 
-function thrown(fn: () => unknown): MingjianError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MingjianError) return err;
-    throw err;
-  }
-  throw new Error('expected a MingjianError');
-}
-
 const plain = (e: MingjianError) => JSON.stringify({ name: e.name, code: e.code, message: e.message, details: e.details });
 
 describe('training on a worker thread', () => {
@@ -66,7 +56,7 @@ describe('training on a worker thread', () => {
       job({}, { data: 'a,b\n' }),
       job({}, { format: 'jsonl', data: '{"a":1}\nnot json\n' }),
     ]) {
-      const inline = thrown(() => runTrainJob(bad));
+      const inline = await rejection(Promise.resolve().then(() => runTrainJob(bad)));
       const fromWorker = await rejection(trainInWorker(bad));
       expect(fromWorker).toBeInstanceOf(MingjianError);
       expect(plain(fromWorker)).toBe(plain(inline));
