@@ -33,6 +33,7 @@ export const ConfigSchema = Type.Object({
   flowCacheTtlMs: Type.Integer({ minimum: 0, default: 1000, description: 'FLOW_CACHE_TTL_MS' }),
   /** How often a process checks whether another one changed the watchlists (approved change sets) and reloads them; 0 never. */
   watchlistRefreshMs: Type.Integer({ minimum: 0, default: 5000, description: 'WATCHLIST_REFRESH_MS' }),
+  graphRefreshMs: Type.Integer({ minimum: 0, default: 1000, description: 'GRAPH_REFRESH_MS' }),
   pgPoolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'PG_POOL_SIZE' }),
   metricsPublic: Type.Boolean({ default: true, description: 'METRICS_PUBLIC' }),
   /** Variables catalog and external sources used by the decision path (velocity, bureau, ID check); default: the example consumer-loan file. */

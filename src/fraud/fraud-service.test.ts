@@ -120,6 +120,36 @@ describe.each(DIALECTS)('fraud service on %s', (dialect) => {
     await store.close();
   });
 
+  it('shares one graph between instances: each numbers its rows in its own range, and pulls the others\' applications and status changes', async () => {
+    const [storeA, storeB] = [await openDb(url), await openDb(url)];
+    const [a, b] = [await FraudService.open(storeA.db, { key: KEY, now }), await FraudService.open(storeB.db, { key: KEY, now })];
+    const app = (id: string, over: Record<string, string> = {}) => ({
+      applicationId: id, appliedAt: clock, identifiers: { phone: `1380000${id.slice(-4)}`, deviceId: 'dev-shared-between-instances', ip: null, idNumber: `ID-${id}`, bankCard: null, email: null, address: null, employer: null, contactPhones: null, ...over },
+    });
+    // Both decide at the same time: before writers, the two rows took the same seq and one of them failed to store.
+    await Promise.all([a.recordApplication(app('inst-a-0001')), b.recordApplication(app('inst-b-0002'))]);
+    expect(a.hasApplication('inst-b-0002')).toBe(false);
+    expect(await a.refreshGraph()).toBe(1);
+    expect(await b.refreshGraph()).toBe(1);
+    for (const f of [a, b]) {
+      expect(f.hasApplication('inst-a-0001') && f.hasApplication('inst-b-0002')).toBe(true);
+      // A third application on the device counts both, whichever instance decides it.
+      expect(f.variablesFor(app('probe-0003').identifiers, clock).shared.deviceId).toBe(2);
+    }
+    expect(await a.refreshGraph()).toBe(0); // nothing new
+    // A confirmation on one instance reaches the other's graph variables.
+    await b.setApplicationStatus(investigator, ['inst-a-0001'], 'confirmed_fraud');
+    expect(a.variablesFor(app('probe-0004').identifiers, clock).twoHopConfirmedFraud).toBe(0);
+    expect(await a.refreshGraph()).toBe(1);
+    expect(a.variablesFor(app('probe-0004').identifiers, clock).twoHopConfirmedFraud).toBe(1);
+    // A restart loads both writers' rows with the latest status, and pulls nothing again.
+    const storeC = await openDb(url);
+    const c = await FraudService.open(storeC.db, { key: KEY, now });
+    expect(c.variablesFor(app('probe-0005').identifiers, clock)).toEqual(a.variablesFor(app('probe-0005').identifiers, clock));
+    expect(await c.refreshGraph()).toBe(0);
+    for (const st of [storeA, storeB, storeC]) await st.close();
+  });
+
   it('prepares watchlist change sets without values, applies them with expiry, reports SLA breaches, and refuses illegal case transitions', async () => {
     const store = await openDb(url);
     const fraud = await FraudService.open(store.db, { key: KEY, now });

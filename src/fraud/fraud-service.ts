@@ -7,9 +7,10 @@
 // hooks it connects (this module imports nothing from the server). The same hooks tell the server when a case
 // confirms fraud, so live loans booked from its applications get an alert.
 //
-// One process owns the live graph: writes to it are serialised here, and a second process would not see them until
-// it reloads (run one service instance per database for the fraud graph, or reload after a detection run). Watchlists
-// are shared: every instance reloads them when the database holds a change it has not loaded (refreshWatchlists).
+// Each process keeps the live graph in memory; writes to it are serialised here. Several instances share one graph
+// through the database: each registers as a writer and numbers its rows and status changes in a range of its own,
+// and pulls the others' since it last looked (refreshGraph, every GRAPH_REFRESH_MS). Watchlists are shared the same
+// way: every instance reloads them when the database holds a change it has not loaded (refreshWatchlists).
 import type { Kysely } from 'kysely';
 import { MingjianError } from '../kernel/errors.ts';
 import { newId } from '../kernel/ids.ts';
@@ -18,8 +19,8 @@ import type { ServiceDatabase } from '../store/schema.ts';
 import { appendAudit } from '../store/audit-store.ts';
 import { createWriteBehind, type WriteBehind } from '../store/write-behind.ts';
 import {
-  fraudDb, graphApplicationsInOrder, insertGraphApplications, saveCaseRow, updateGraphStatus,
-  type FraudDatabase, type FraudDb,
+  fraudDb, graphApplicationsInOrder, graphChangesOfWriter, graphWritersSeenSince, insertGraphApplications, registerGraphWriter,
+  saveCaseRow, touchGraphWriter, updateGraphStatus, WRITER_RANGE, type FraudDatabase, type FraudDb, type FraudGraphApplicationsTable,
 } from '../store/fraud-store.ts';
 import { HashedIdentifiers, IdentifierHasher, STATUSES, statusCode, type ApplicationIdentifiers, type ApplicationStatus } from './application-identifiers.ts';
 import { IdentityGraph } from './identity-graph.ts';
@@ -142,6 +143,13 @@ export class FraudService {
   private graphWrites: Promise<unknown> = Promise.resolve();
   private hooks: FraudHooks = {};
   private readonly behind: WriteBehind<FraudDatabase>;
+  /** This process's writer number and the next number in its range (see migration 0201_graph_writers). */
+  private writer = 0;
+  private nextSeq = 0;
+  /** Per other writer, the last change of its range this graph holds. */
+  private readonly pulled = new Map<number, number>();
+  private lastHeartbeat = -Infinity;
+  private graphRefresh: Promise<number> = Promise.resolve(0);
 
   private constructor(private readonly db: Kysely<FraudDatabase>, opts: FraudServiceOptions) {
     this.hasher = new IdentifierHasher(opts.key);
@@ -158,20 +166,85 @@ export class FraudService {
   static async open(db: Kysely<ServiceDatabase>, opts: FraudServiceOptions): Promise<FraudService> {
     const s = new FraudService(fraudDb(db), opts);
     await s.reloadGraph();
+    s.writer = await registerGraphWriter(s.db, new Date(s.now()).toISOString());
+    s.nextSeq = s.writer * WRITER_RANGE + 1;
+    s.lastHeartbeat = s.now();
     await s.reloadWatchlists();
     return s;
+  }
+
+  /** A number in this writer's range for the next row or status change, in the order they reach the database. */
+  private takeSeq(): number {
+    return this.nextSeq++;
   }
 
   /** Rebuilds the in-memory graph from its rows, in the order it was built. */
   private async reloadGraph(): Promise<void> {
     const graph = new IdentityGraph();
     const scratch = new HashedIdentifiers();
+    this.pulled.clear();
     for await (const row of graphApplicationsInOrder(this.db)) {
       graph.addApplication(row.application_id, row.applied_at, statusCode(row.status as ApplicationStatus), decodeIdentifiers(row.identifiers, scratch));
+      this.notePulled(row.changed_seq);
     }
     graph.compact();
     this.graph = graph;
     this.reader = new GraphVariableReader(graph, { hubThreshold: this.hub });
+  }
+
+  private notePulled(changedSeq: number | null): void {
+    if (changedSeq === null) return;
+    const w = Math.floor(changedSeq / WRITER_RANGE);
+    if (changedSeq > (this.pulled.get(w) ?? 0)) this.pulled.set(w, changedSeq);
+  }
+
+  /**
+   * Takes in what other instances added to the graph or changed in it since this one last looked: their new
+   * applications join the live graph, status changes (a case confirming fraud) apply. Each writer commits its changes
+   * in the order it numbered them (one write-behind queue), so reading past the last one seen misses nothing.
+   * Writers not seen for 10 minutes are left out (their last changes were pulled while they ran). Returns how many
+   * changes it applied.
+   */
+  refreshGraph(): Promise<number> {
+    // One at a time: a timer tick during a long pull waits for it rather than reading the same pages again.
+    const run = this.graphRefresh.then(() => this.pullGraph());
+    this.graphRefresh = run.catch(() => 0);
+    return run;
+  }
+
+  private async pullGraph(): Promise<number> {
+    const nowMs = this.now();
+    // A heartbeat every 30 s, so that the others keep pulling from this instance.
+    if (nowMs - this.lastHeartbeat >= 30_000) {
+      await touchGraphWriter(this.db, this.writer, new Date(nowMs).toISOString());
+      this.lastHeartbeat = nowMs;
+    }
+    const writers = (await graphWritersSeenSince(this.db, new Date(nowMs - 600_000).toISOString())).filter((w) => w !== this.writer);
+    let applied = 0;
+    for (const w of writers) {
+      for (;;) {
+        const after = this.pulled.get(w) ?? w * WRITER_RANGE;
+        const rows = await graphChangesOfWriter(this.db, w, after, 5000);
+        if (rows.length) applied += await this.serialised(async () => this.applyPulled(rows));
+        if (rows.length < 5000) break;
+      }
+    }
+    return applied;
+  }
+
+  private applyPulled(rows: readonly FraudGraphApplicationsTable[]): number {
+    const scratch = new HashedIdentifiers();
+    let applied = 0;
+    for (const row of rows) {
+      // Pulled already (a concurrent refresh) or ahead of a change of ours: the graph holds the latest.
+      if ((this.pulled.get(Math.floor(row.changed_seq! / WRITER_RANGE)) ?? 0) >= row.changed_seq!) continue;
+      const a = this.graph.indexOf(row.application_id);
+      if (a < 0) this.graph.addApplication(row.application_id, row.applied_at, statusCode(row.status as ApplicationStatus), decodeIdentifiers(row.identifiers, scratch));
+      else this.graph.setStatus(a, statusCode(row.status as ApplicationStatus));
+      this.notePulled(row.changed_seq);
+      applied++;
+    }
+    return applied;
   }
 
   /** Connects the server's governance and follow-ups (see FraudHooks); later calls replace the hooks they name. */
@@ -216,9 +289,9 @@ export class FraudService {
       const ids = this.hasher.hashApplication(input.identifiers);
       const variables = this.reader.forNewApplication(ids, appliedAtMs);
       const status = input.status ?? 'none';
-      const seq = this.graph.appCount;
+      const seq = this.takeSeq();
       const a = this.graph.addApplication(input.applicationId, appliedAtMs, statusCode(status), ids);
-      const row = { application_id: input.applicationId, seq, applied_at: appliedAtMs, status, identifiers: encodeIdentifiers(this.graph, a), recorded_at: new Date(this.now()).toISOString() };
+      const row = { application_id: input.applicationId, seq, applied_at: appliedAtMs, status, identifiers: encodeIdentifiers(this.graph, a), recorded_at: new Date(this.now()).toISOString(), changed_seq: seq };
       // Queued in the same step as the in-memory change, so rows reach the database in graph order.
       return { variables, queued: this.behind.push((trx) => insertGraphApplications(trx, [row])) };
     });
@@ -258,8 +331,11 @@ export class FraudService {
 
   async setApplicationStatus(actor: FraudActor, applicationIds: readonly string[], status: ApplicationStatus): Promise<void> {
     const known = applicationIds.filter((id) => this.graph.indexOf(id) >= 0);
-    await this.db.transaction().execute(async (trx) => {
-      await updateGraphStatus(trx, known, status);
+    // Through the queue that writes graph rows, numbered as they are queued: this writer's changes commit in the
+    // order of their numbers, which is what the other instances' pulls rely on.
+    const changes = known.map((applicationId) => ({ applicationId, changedSeq: this.takeSeq() }));
+    await this.behind.push(async (trx) => {
+      await updateGraphStatus(trx, changes, status);
       await this.audit(trx, actor, 'fraud.application-status', 'application', known.join(',').slice(0, 200), undefined, { status, applications: known });
     });
     for (const id of known) this.graph.setStatus(this.graph.indexOf(id), statusCode(status));

@@ -40,6 +40,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let variables: VariablesRuntime | undefined;
   let redis: Redis | undefined;
   let watchlistRefresh: NodeJS.Timeout | undefined;
+  let graphRefresh: NodeJS.Timeout | undefined;
   try {
     const applied = await migrateToLatest(store.db, { schema: store.capabilities.schema });
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
@@ -97,6 +98,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         );
       }, config.watchlistRefreshMs).unref();
     }
+    if (config.graphRefreshMs > 0) {
+      // Instances sharing the database: applications another one decided join this one's identity graph, and its
+      // status changes apply, within this interval.
+      graphRefresh = setInterval(() => {
+        fraud.refreshGraph().then(
+          (applied) => applied && log.debug({ applied }, 'identity graph: changes of other instances applied'),
+          (err: unknown) => log.warn({ err }, 'identity graph refresh failed'),
+        );
+      }, config.graphRefreshMs).unref();
+    }
   } catch (err) {
     await variables?.close().catch(() => undefined);
     redis?.disconnect();
@@ -114,6 +125,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Keep-alive connections busy when the close began become idle only after their answer; Node closes idle
       // connections once, at the start, so sweep until the server has let go of all of them.
       clearInterval(watchlistRefresh);
+      clearInterval(graphRefresh);
       const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
       try {
         await app.close();

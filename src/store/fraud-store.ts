@@ -4,11 +4,19 @@ import type { ServiceDatabase } from './schema.ts';
 
 export interface FraudGraphApplicationsTable {
   application_id: string;
+  /** Build order: writer << 32 plus the writer's own count (rows from before writers: writer 0). */
   seq: number;
   applied_at: number;
   status: string;
   identifiers: string;
   recorded_at: string;
+  /** In the range of the writer that last inserted or changed the row; null for rows from before writers. */
+  changed_seq: number | null;
+}
+export interface FraudGraphWritersTable {
+  writer: number;
+  started_at: string;
+  seen_at: string;
 }
 export interface FraudWatchlistsTable {
   name: string;
@@ -53,6 +61,7 @@ export interface FraudRingsTable {
 
 export interface FraudDatabase extends ServiceDatabase {
   fraud_graph_applications: FraudGraphApplicationsTable;
+  fraud_graph_writers: FraudGraphWritersTable;
   fraud_watchlists: FraudWatchlistsTable;
   fraud_watchlist_entries: FraudWatchlistEntriesTable;
   fraud_cases: FraudCasesTable;
@@ -71,7 +80,7 @@ export async function* graphApplicationsInOrder(db: Kysely<FraudDatabase>, pageS
   let after = -1;
   while (true) {
     const rows = await db.selectFrom('fraud_graph_applications').selectAll().where('seq', '>', after).orderBy('seq', 'asc').limit(pageSize).execute();
-    for (const r of rows) yield { ...r, seq: Number(r.seq), applied_at: Number(r.applied_at) };
+    for (const r of rows) yield { ...r, seq: Number(r.seq), applied_at: Number(r.applied_at), changed_seq: r.changed_seq === null ? null : Number(r.changed_seq) };
     if (rows.length < pageSize) return;
     after = Number(rows[rows.length - 1]!.seq);
   }
@@ -82,10 +91,46 @@ export async function insertGraphApplications(db: FraudDb, rows: readonly FraudG
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('fraud_graph_applications').values(rows.slice(i, i + 1000)).execute();
 }
 
-export async function updateGraphStatus(db: FraudDb, applicationIds: readonly string[], status: string): Promise<void> {
-  for (let i = 0; i < applicationIds.length; i += 500) {
-    await db.updateTable('fraud_graph_applications').set({ status }).where('application_id', 'in', applicationIds.slice(i, i + 500)).execute();
+/** Sets the status of applications, each with its own `changed_seq` (the others pull the change by it). */
+export async function updateGraphStatus(db: FraudDb, changes: readonly { applicationId: string; changedSeq: number }[], status: string): Promise<void> {
+  for (const c of changes) {
+    await db.updateTable('fraud_graph_applications').set({ status, changed_seq: c.changedSeq }).where('application_id', '=', c.applicationId).execute();
   }
+}
+
+/** The bit a writer's number is shifted by: each writer numbers up to 2^32 rows and changes of its own. */
+export const WRITER_RANGE = 2 ** 32;
+
+/** Registers this process as a graph writer under the next free number (concurrent starts retry). */
+export async function registerGraphWriter(db: Kysely<FraudDatabase>, nowIso: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const top = await db.selectFrom('fraud_graph_writers').select((eb) => eb.fn.max('writer').as('w')).executeTakeFirst();
+    const writer = Number(top?.w ?? 0) + 1;
+    try {
+      await db.insertInto('fraud_graph_writers').values({ writer, started_at: nowIso, seen_at: nowIso }).execute();
+      return writer;
+    } catch (err) {
+      // Another instance took the number between the read and the insert.
+      if (attempt >= 20) throw err;
+    }
+  }
+}
+
+export async function touchGraphWriter(db: Kysely<FraudDatabase>, writer: number, nowIso: string): Promise<void> {
+  await db.updateTable('fraud_graph_writers').set({ seen_at: nowIso }).where('writer', '=', writer).execute();
+}
+
+/** Writers seen at or after `sinceIso`. */
+export async function graphWritersSeenSince(db: Kysely<FraudDatabase>, sinceIso: string): Promise<number[]> {
+  return (await db.selectFrom('fraud_graph_writers').select('writer').where('seen_at', '>=', sinceIso).execute()).map((r) => Number(r.writer));
+}
+
+/** A writer's inserts and status changes after `afterSeq`, in the order it made them. */
+export async function graphChangesOfWriter(db: Kysely<FraudDatabase>, writer: number, afterSeq: number, limit: number): Promise<FraudGraphApplicationsTable[]> {
+  const rows = await db.selectFrom('fraud_graph_applications').selectAll()
+    .where('changed_seq', '>', afterSeq).where('changed_seq', '<', (writer + 1) * WRITER_RANGE)
+    .orderBy('changed_seq', 'asc').limit(limit).execute();
+  return rows.map((r) => ({ ...r, seq: Number(r.seq), applied_at: Number(r.applied_at), changed_seq: Number(r.changed_seq) }));
 }
 
 export async function saveCaseRow(db: FraudDb, row: FraudCasesTable, applicationIds: readonly string[]): Promise<void> {
