@@ -49,7 +49,9 @@ describe('instances sharing one postgres', () => {
     };
     const ids = await Promise.all([1, 2, 3, 4].map((i) => decideOn(i % 2 ? a.server.url : b.url, i)));
     await eventually(async () => (await graphOnB({ deviceId: device })).variables.shared.deviceId === 4);
-    for (const id of ids) expect(b.services.fraud!.hasApplication(id) && a.server.services.fraud!.hasApplication(id)).toBe(true);
+    // And the other way round: A pulls B's on its own clock.
+    await eventually(async () => ids.every((id) => a.server.services.fraud!.hasApplication(id)));
+    for (const id of ids) expect(b.services.fraud!.hasApplication(id)).toBe(true);
   });
   afterAll(async () => {
     await b?.close();
