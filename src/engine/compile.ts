@@ -932,7 +932,9 @@ class FlowCompiler {
         : `rt.failEval(${lit(`scorecard '${n.id}': value of attribute '${a.name}' falls in no bin: `)} + String(${v}))`;
       const chain = [...special, ...branches].join(' else ') + ` else ${otherwise}`;
       lines.push(`const ${v} = ${c.js}; let ${pts} = 0;${trace ? ` let ${label} = "";` : ''}`);
-      if (c.type.nullable) lines.push(`if (${v} === null) { ${pts} = ${lit(a.missing?.points ?? 0)};${trace ? ` ${label} = "missing";` : ''} } else ${chain}`);
+      // With a missing bin, missing text ('', 'NA', ...) and NaN land in it as they did in training (kernel/missing-values).
+      const missingTest = a.missing && (c.type.k === 'string' || c.type.k === 'dyn' || c.type.k === 'double') ? `rt.isMissing(${v})` : c.type.nullable ? `${v} === null` : '';
+      if (missingTest) lines.push(`if (${missingTest}) { ${pts} = ${lit(a.missing?.points ?? 0)};${trace ? ` ${label} = "missing";` : ''} } else ${chain}`);
       else lines.push(chain);
       attrJs.push(pts);
     });

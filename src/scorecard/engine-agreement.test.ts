@@ -71,6 +71,27 @@ describe('engine agreement', () => {
     expect(compare(german, germanSplit, gModel, imported)).toBe(300);
   });
 
+  it('missing text in a categorical column (\'\', NA, n/a, null, NaN) lands in the missing bin in the flow as in training', () => {
+    const col = german.columns.indexOf('purpose');
+    const spellings = ['', 'NA', ' n/a ', 'null', 'NaN'];
+    const holed: Table = { ...german, rows: german.rows.map((row, r) => (r % 10 === 3 ? row.map((v, i) => (i === col ? spellings[(r / 10) % 5 | 0]! : v)) : row)) };
+    const model = train({ table: holed, target: 'creditability', bad: 'bad', split: { file: germanSplit } }).model;
+    const purpose = model.attributes.find((a) => a.value === 'purpose')!;
+    expect(purpose.missing.points).not.toBe(purpose.other?.points ?? 0);
+    const flow = compileFlow(flowFor(model, scorecardToNode(model, { id: 'holed' })));
+    let missing = 0;
+    for (let r = 0; r < holed.rows.length; r++) {
+      const raw = Object.fromEntries(holed.columns.map((c, i) => [c, holed.rows[r]![i]]));
+      // The text as the lending app would send it, not dropped: the flow must read it as missing by itself.
+      const app = { ...application(model, holed, r), purpose: raw.purpose };
+      const res = flow.evaluate(app);
+      if (!res.ok) throw new Error(`row ${r}: ${JSON.stringify(res.error)}`);
+      expect(res.outputs.score, `row ${r} purpose '${raw.purpose}'`).toBe(scoreRow(model, raw).score);
+      if (r % 10 === 3) missing++;
+    }
+    expect(missing).toBe(100);
+  });
+
   it('HELOC test set (special values -9/-8/-7): the compiled flow equals scoreRow', () => {
     const heloc = parseCsv(readFileSync(`${DATA}/heloc_dataset_v1.csv`, 'utf8'));
     const split = parseCsv(readFileSync(`${DATA}/heloc_split_seed42.csv`, 'utf8'));

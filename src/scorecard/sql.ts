@@ -1,6 +1,7 @@
 // SQL export: one CASE expression per attribute, summed with the base points, in the order the scorer checks
 // (missing, special values, bins, other). Names are quoted identifiers and values literals, never raw text.
 
+import { MISSING_TEXT } from '../kernel/missing-values.ts';
 import type { ScorecardModel } from './types.ts';
 
 export function quoteIdentifier(name: string): string {
@@ -22,7 +23,9 @@ export function attributeCases(model: ScorecardModel): { name: string; sql: stri
     const col = quoteIdentifier(a.value);
     const whens: string[] = [];
     // Text columns read as text; numeric ones compare as numbers (a warehouse column typed text would need a CAST).
-    whens.push(`WHEN ${col} IS NULL THEN ${a.missing.points}`);
+    // Missing as the scorer reads it: NULL, and for text columns the missing text ('', 'NA', ...) as well.
+    const missingText = MISSING_TEXT.map((t) => literal(t)).join(', ');
+    whens.push(a.type === 'numeric' ? `WHEN ${col} IS NULL THEN ${a.missing.points}` : `WHEN ${col} IS NULL OR LOWER(TRIM(${col})) IN (${missingText}) THEN ${a.missing.points}`);
     for (const s of a.special) {
       const vals = s.values.map((v) => (a.type === 'numeric' ? numberLiteral(Number(v)) : literal(String(v))));
       whens.push(`WHEN ${col} IN (${vals.join(', ')}) THEN ${s.points}`);

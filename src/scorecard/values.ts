@@ -1,14 +1,9 @@
 // How a raw cell becomes a value. Training, batch scoring and single-row scoring all read values through these two
 // functions, so a file row and an API row with the same content land in the same bin.
 
-const MISSING_TOKENS = new Set(['', 'na', 'nan', 'null', 'n/a']);
+import { isMissing } from '../kernel/missing-values.ts';
 
-export function isMissing(v: unknown): boolean {
-  if (v === null || v === undefined) return true;
-  if (typeof v === 'number') return Number.isNaN(v);
-  if (typeof v === 'string') return MISSING_TOKENS.has(v.trim().toLowerCase());
-  return false;
-}
+export { isMissing };
 
 /** A numeric reading: null when missing, NaN when present but not a number. */
 export function numericValue(v: unknown): number | null {

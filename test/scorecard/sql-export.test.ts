@@ -29,4 +29,23 @@ describe('SQL export', () => {
     }
     db.close();
   });
+
+  it('puts missing text (\'\', NA, n/a, null) of a text column in the missing bin, as the scorer does', () => {
+    const table = parseCsv(readFileSync('/work/shared/data/german_credit.csv', 'utf8'));
+    const split = parseCsv(readFileSync('/work/shared/data/german_split_seed42.csv', 'utf8'));
+    const col = table.columns.indexOf('purpose');
+    const spellings = ['', 'NA', ' n/a ', 'null'];
+    const holed = { ...table, rows: table.rows.map((row, r) => (r % 10 === 3 ? row.map((v, i) => (i === col ? spellings[(r / 10) % 4 | 0]! : v)) : row)) };
+    const model = train({ table: holed, target: 'creditability', bad: 'bad', split: { file: split } }).model;
+    expect(model.attributes.some((a) => a.value === 'purpose')).toBe(true);
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE applications (row_id REAL, purpose TEXT)`);
+    const insert = db.prepare('INSERT INTO applications VALUES (?, ?)');
+    holed.rows.forEach((row, i) => insert.run(i, row[col]));
+    const purposeOnly = { ...model, attributes: model.attributes.filter((a) => a.value === 'purpose') };
+    const rows = db.prepare(scorecardToSql(purposeOnly, { table: 'applications', keyColumns: ['row_id'] })).all() as Record<string, number>[];
+    const expected = scoreTable(purposeOnly, holed);
+    for (const r of rows) expect(r.score, `row ${r.row_id} '${holed.rows[r.row_id!]![col]}'`).toBe(expected[r.row_id!]!.score);
+    db.close();
+  });
 });

@@ -13,6 +13,9 @@ function fail(msg: string): never {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
+/** A scorecard attribute's value that lands in its missing bin: null, NaN, or missing text ('', 'NA', ...). */
+export { isMissing } from '../../kernel/missing-values.ts';
+
 export function iadd(a: number, b: number): number {
   const r = a + b;
   return r <= MAX && r >= -MAX ? r : fail('integer overflow');
