@@ -7,6 +7,13 @@ export interface PricedProduct extends LoanProduct {
   aprByPriceBand: Record<string, number>;
   /** APR when the decision has no price band at all. */
   defaultApr: number;
+  /**
+   * The routing rating (A best .. E) of a loan by its decision's price band: funders take loans by rating, and a
+   * band without one here routes as E.
+   */
+  ratingByPriceBand: Record<string, 'A' | 'B' | 'C' | 'D' | 'E'>;
+  /** The product category funders list in `products` (`cash`, `consumer`, `sme`). */
+  fundingCategory: string;
 }
 
 export const DEFAULT_PRODUCTS: readonly PricedProduct[] = [
@@ -25,5 +32,8 @@ export const DEFAULT_PRODUCTS: readonly PricedProduct[] = [
     // at the higher one). A-E: flows that band by rating letter directly.
     aprByPriceBand: { P1: 0.099, P2: 0.129, P3: 0.169, P4: 0.219, P5: 0.24, A: 0.108, B: 0.144, C: 0.18, D: 0.24, E: 0.3 },
     defaultApr: 0.24,
+    // consumer-loan's bands follow its grades A-E (P1 = grade A, ..., P5 = the rest).
+    ratingByPriceBand: { P1: 'A', P2: 'B', P3: 'C', P4: 'D', P5: 'E', A: 'A', B: 'B', C: 'C', D: 'D', E: 'E' },
+    fundingCategory: 'cash',
   },
 ];

@@ -27,8 +27,10 @@ export interface BookedLoan {
   apr: number;
   termMonths: number;
   productId: string | null;
-  /** The `region` the application declared (a plain string field), when it declared one. */
+  /** The `region` (or `province`) the application declared as a plain string field, when it declared one. */
   region: string | null;
+  /** The price band of the decision the loan was offered on. */
+  priceBand: string | null;
   bookedDay: number;
 }
 
@@ -99,28 +101,32 @@ export async function latestPrices(db: FundingDb, day: number): Promise<Record<s
   return row?.prices ? (JSON.parse(row.prices) as Record<string, number>) : null;
 }
 
-function bookedLoanOf(r: { loan_id: string; document: string; product: string | null; application: string | null; booked_day: number | null }): BookedLoan {
+function bookedLoanOf(r: { loan_id: string; document: string; product: string | null; application: string | null; decision_result: string | null; booked_day: number | null }): BookedLoan {
   const acc = JSON.parse(r.document) as { principal: number; apr: number; termMonths: number };
   const productId = r.product ? (JSON.parse(r.product) as { productId?: string }).productId ?? null : null;
   // Sealed personal fields are objects, so only a plain text region is taken.
-  const declared = r.application ? (JSON.parse(r.application) as { region?: unknown }).region : undefined;
-  const region = typeof declared === 'string' && declared.length > 0 ? declared : null;
-  return { loanId: r.loan_id, principal: acc.principal, apr: acc.apr, termMonths: acc.termMonths, productId, region, bookedDay: Number(r.booked_day) };
+  const application = r.application ? (JSON.parse(r.application) as { region?: unknown; province?: unknown }) : {};
+  const declared = [application.region, application.province].find((v) => typeof v === 'string' && v.length > 0) as string | undefined;
+  const band = r.decision_result ? (JSON.parse(r.decision_result) as { priceBand?: unknown }).priceBand : undefined;
+  return {
+    loanId: r.loan_id, principal: acc.principal, apr: acc.apr, termMonths: acc.termMonths, productId, region: declared ?? null,
+    priceBand: typeof band === 'string' ? band : null, bookedDay: Number(r.booked_day),
+  };
 }
 
 function bookedQuery(db: FundingDb) {
   return db.selectFrom('loan_accounts as a')
     .leftJoin('loan_offers as o', 'o.loan_id', 'a.loan_id')
     .leftJoin('decisions as d', 'd.id', 'o.decision_id')
-    .select(['a.loan_id', 'a.document', 'o.document as product', 'd.input as application'])
+    .select(['a.loan_id', 'a.document', 'o.document as product', 'd.input as application', 'd.result as decision_result'])
     .select((eb) => eb.selectFrom('loan_transactions as t').whereRef('t.loan_id', '=', 'a.loan_id').select((e) => e.fn.min<number>('t.day').as('d')).as('booked_day'))
     .where('a.state', '=', 'booked');
 }
 
-/** Loans still booked (no funder) whose booking day is `day`, in booking order. */
+/** Loans still booked (no funder) on `day`: booked that day or before and not routed since, in booking order. */
 export async function bookedLoansOn(db: FundingDb, day: number): Promise<BookedLoan[]> {
   const rows = await bookedQuery(db).orderBy('a.loan_id').execute();
-  return rows.map(bookedLoanOf).filter((l) => l.bookedDay === day);
+  return rows.map(bookedLoanOf).filter((l) => l.bookedDay <= day);
 }
 
 export async function bookedLoan(db: FundingDb, loanId: string): Promise<BookedLoan | undefined> {

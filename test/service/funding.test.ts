@@ -6,11 +6,12 @@ import { accepts, checkAssignment, compileProblem, type Funder, type Rating, typ
 import { DIALECTS, startTestServer, type TestServer } from './helpers.ts';
 
 const BANDS: Rating[] = ['A', 'B', 'C', 'D', 'E'];
+const PRODUCT = DEFAULT_PRODUCTS[0]!;
 const TERMS = [3, 6, 12, 24];
 const pricedFlow = {
   id: 'priced-loan',
   version: 1,
-  inputs: { band: { type: 'string' }, amount: { type: 'integer', min: 1 }, region: { type: 'string', required: false } },
+  inputs: { band: { type: 'string' }, amount: { type: 'integer', min: 1 }, region: { type: 'string', required: false }, province: { type: 'string', required: false } },
   nodes: [{ id: 'done', type: 'outcome', creditLine: 'amount', priceBand: 'band' }],
 };
 
@@ -20,16 +21,17 @@ describe.each(DIALECTS)('funding and routing through the API on %s', (dialect) =
   let analyst: string;
   const booked: RoutingLoan[] = [];
 
-  async function book(i: number, band: Rating, bookDate: string, region?: string): Promise<RoutingLoan> {
+  /** Books a loan on a decision priced at `band` (A-E, or consumer-loan's P1-P5); `region` or `province` as declared. */
+  async function book(i: number, band: string, bookDate: string, region?: string, field: 'region' | 'province' = 'region'): Promise<RoutingLoan> {
     const amount = 50_000 + ((i * 7919) % 40) * 50_000;
     const termMonths = TERMS[i % TERMS.length]!;
-    const decided = await t.request('POST', '/v1/decisions', { body: { flow: 'priced-loan', application: { band, amount, ...(region ? { region } : {}) } } });
+    const decided = await t.request('POST', '/v1/decisions', { body: { flow: 'priced-loan', application: { band, amount, ...(region ? { [field]: region } : {}) } } });
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
     const offer = await t.request('POST', '/v1/loans/offers', { body: { decisionId: decided.body.id, amount, termMonths, date: bookDate } });
     expect(offer.status, JSON.stringify(offer.body)).toBe(201);
     const loan = await t.request('POST', `/v1/loans/offers/${offer.body.offerId}/accept`, { body: { date: bookDate } });
     expect(loan.body.state).toBe('booked');
-    return { loanId: loan.body.loanId, amount, rating: band, termMonths, apr: DEFAULT_PRODUCTS[0]!.aprByPriceBand[band]!, region: region ?? 'unknown', product: 'consumer-cash' };
+    return { loanId: loan.body.loanId, amount, rating: PRODUCT.ratingByPriceBand[band]!, termMonths, apr: PRODUCT.aprByPriceBand[band]!, region: region ?? 'unknown', product: PRODUCT.fundingCategory };
   }
 
   beforeAll(async () => {
@@ -43,6 +45,8 @@ describe.each(DIALECTS)('funding and routing through the API on %s', (dialect) =
     expect((await t.request('POST', '/v1/flows/priced-loan/versions/1/activate', { key: approver })).status).toBe(200);
     // Half the applications declare a province (regional banks may fund those), half none (nationwide funders only).
     for (let i = 0; i < 30; i++) booked.push(await book(i, BANDS[i % BANDS.length]!, '2026-03-02', i % 2 ? 'GD' : undefined));
+    // Booked the day before and never routed: the next day's batch takes it (consumer-loan's band and province field).
+    booked.push(await book(30, 'P1', '2026-03-01', 'GD', 'province'));
   }, 60_000);
   afterAll(async () => t?.close());
 
@@ -62,7 +66,7 @@ describe.each(DIALECTS)('funding and routing through the API on %s', (dialect) =
     const s = res.body;
     const funderList = (await t.request('GET', '/v1/funders', { key: operator })).body.items as Funder[];
     const regional = new Set(funderList.filter((f) => !f.regions.includes('*')).map((f) => f.funderId));
-    expect(s).toMatchObject({ day: '2026-03-02', loans: 30, method: 'mip', skipped: [] });
+    expect(s).toMatchObject({ day: '2026-03-02', loans: 31, method: 'mip', skipped: [] });
     expect(s.routed).toBe(s.assignments.length);
     expect(s.routed).toBeGreaterThan(0);
     expect(s.objective).toBeLessThanOrEqual(s.bound * (1 + 1e-9) + 1e-6);
@@ -95,8 +99,21 @@ describe.each(DIALECTS)('funding and routing through the API on %s', (dialect) =
 
     // Routed loans are not routed twice.
     const again = await t.request('POST', '/v1/routing/batch', { key: operator, body: { date: '2026-03-02', timeLimit: 2 } });
-    expect(again.body.loans).toBe(30 - s.routed);
+    expect(again.body.loans).toBe(31 - s.routed);
     expect(again.body.assignments.every((a: { loanId: string }) => !assignedTo.has(a.loanId))).toBe(true);
+  });
+
+  it('routes a consumer-loan loan by its grade: price band P2 rates B, the province is its region, the product is cash', async () => {
+    const loan = await book(104, 'P2', '2026-03-04', 'SH', 'province');
+    expect(loan).toMatchObject({ rating: 'B', region: 'SH', product: 'cash' });
+    const res = await t.request('POST', `/v1/loans/${loan.loanId}/route`, { key: operator, body: { date: '2026-03-04' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const funders = (await t.request('GET', '/v1/funders', { key: operator })).body.items as Funder[];
+    expect(accepts(funders.find((f) => f.funderId === res.body.funderId)!, loan)).toBe(true);
+    const audit = (await t.request('GET', '/v1/audit?action=routing.online')).body.items as { objectId: string; after: { rating: string } }[];
+    expect(audit.find((e) => e.objectId === loan.loanId)?.after.rating).toBe('B');
+    // Most of the panel takes such a loan (before, rated E with an unknown product and region, 5 of 71 did).
+    expect(funders.filter((f) => accepts(f, loan)).length).toBeGreaterThan(10);
   });
 
   it('routes one loan online against the remaining quotas, and an operator may still choose the funder', async () => {

@@ -42,8 +42,13 @@ export interface FundingService {
   routeByHand(actor: Caller, loanId: string, funderId: string, date?: string): Promise<unknown>;
 }
 
-/** The routing rating of a loan: the price band its APR was offered at (A best .. E), E when none matches. */
-export function ratingOf(apr: number, product: PricedProduct | undefined): Rating {
+/**
+ * The routing rating of a loan (A best .. E): its decision's price band as the product rates it; without a band, the
+ * band letter its APR was offered at; E when neither is known.
+ */
+export function ratingOf(apr: number, product: PricedProduct | undefined, priceBand: string | null = null): Rating {
+  const rated = priceBand === null ? undefined : product?.ratingByPriceBand[priceBand];
+  if (rated) return rated;
   for (const r of RATINGS) if (product?.aprByPriceBand[r] !== undefined && Math.abs(product.aprByPriceBand[r]! - apr) < 1e-9) return r;
   return 'E';
 }
@@ -68,7 +73,8 @@ export function createFundingService(store: Pick<Store, 'db'>, deps: { loans: Lo
 
   function routingLoan(l: fs.BookedLoan): RoutingLoan {
     const product = products.find((p) => p.productId === l.productId);
-    return { loanId: l.loanId, amount: l.principal, rating: ratingOf(l.apr, product), termMonths: l.termMonths, apr: l.apr, region: l.region ?? UNKNOWN_REGION, product: l.productId ?? 'unknown' };
+    // Funders list product categories (cash, consumer, sme), not the service's product ids.
+    return { loanId: l.loanId, amount: l.principal, rating: ratingOf(l.apr, product, l.priceBand), termMonths: l.termMonths, apr: l.apr, region: l.region ?? UNKNOWN_REGION, product: product?.fundingCategory ?? l.productId ?? 'unknown' };
   }
 
   /** Funders with the month's volume before `day` so monthly quotas cap today's. */
