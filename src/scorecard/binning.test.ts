@@ -155,6 +155,14 @@ describe('binVariable', () => {
     expect(b.bins.filter((x) => x.kind === 'range')).toHaveLength(1);
   });
 
+  it('says so when a requested trend can only be met by one bin', () => {
+    // Bad rates fall with x here: an ascending trend fits only by lumping every value together.
+    const b = binVariable(col, y, rows, [-9], opts({ trend: 'ascending' }));
+    expect(b.bins.filter((x) => x.kind === 'range')).toHaveLength(1);
+    expect(b.warnings.join('\n')).toMatch(/^x: the ascending trend with at least \d+ rows, \d+ bads and \d+ goods per bin leaves a single bin \(IV 0\).*try auto/m);
+    expect(binVariable(col, y, rows, [-9], opts()).warnings.join('\n')).not.toMatch(/single bin/);
+  });
+
   it('groups categories by bad rate', () => {
     const texts: (string | null)[] = [];
     const yy: number[] = [];

@@ -414,6 +414,11 @@ export function binVariable(col: DataColumn, y: Uint8Array, rows: ArrayLike<numb
     } else {
       partition = optimalPartition(fine, totals, limits, trend as MonotoneTrend);
     }
+    if (partition && partition.groups.length === 1 && nFine > 1) {
+      // The constraints were met, but only by lumping every value together: say which one bound, not just "IV 0".
+      const asked = trend === 'auto' || trend === 'none' ? 'a monotone trend' : `the ${trend} trend`;
+      warnings.push(`${col.name}: ${asked} with at least ${limits.minCount} rows, ${limits.minBad} bads and ${limits.minGood} goods per bin leaves a single bin (IV 0); the data do not support more${trend === 'auto' || trend === 'none' ? '' : ' under this trend (try auto)'}`);
+    }
     if (!partition) {
       const g = fineGood.reduce((s, x) => s + x, 0);
       const b = fineBad.reduce((s, x) => s + x, 0);

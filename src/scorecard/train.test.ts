@@ -134,6 +134,13 @@ describe('variable selection', () => {
 });
 
 describe('training input validation', () => {
+  it('names the unmet binning constraint of each variable when none passes selection', () => {
+    const e = errorOf(() => train(germanOptions({ binning: { minBadCount: 300 } })));
+    expect(e.message).toBe('no variable passed selection');
+    const duration = e.details!.find((d) => d.path === 'duration_in_month')!;
+    expect(duration.message).toMatch(/IV 0\.000 below .*no binning meets the constraints \(only 210 bads .* min bad count 300\)/);
+  });
+
   it('names a missing target column', () => {
     const e = errorOf(() => train(germanOptions({ target: 'default_flag' })));
     expect(e.code).toBe('VALIDATION');

@@ -222,7 +222,9 @@ export function train(options: TrainOptions): TrainResult {
   const sel = selectVariables(candidates, trainY, selectionOptions, l2, () => progress({ step: 'selection', done: ++steps, total: 0 }));
   warnings.push(...sel.warnings);
   if (sel.selected.length === 0) {
-    throw validation('no variable passed selection', [...sel.dropped].map(([name, why]) => ({ path: name, message: why })));
+    // With the binning's own words on each variable: an unmet constraint is often why its IV came out too low.
+    const binningWarnings = (name: string) => binning.find((b) => b.name === name)?.warnings ?? [];
+    throw validation('no variable passed selection', [...sel.dropped].map(([name, why]) => ({ path: name, message: [why, ...binningWarnings(name).map((w) => w.replace(`${name}: `, ''))].join('; ') })));
   }
 
   // Points.

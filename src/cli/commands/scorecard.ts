@@ -214,7 +214,9 @@ async function trainCommand(argv: string[]): Promise<number> {
   const lines = [`scorecard: ${result.model.attributes.length} attributes (${result.model.attributes.map((a) => a.name).join(', ')})`];
   lines.push(`${'set'.padEnd(6)} ${'rows'.padStart(7)} ${'AUC'.padStart(7)} ${'Gini'.padStart(7)} ${'KS'.padStart(7)}`);
   for (const [k, m] of Object.entries(result.summary)) lines.push(`${k.padEnd(6)} ${String(m.rows).padStart(7)} ${m.auc.toFixed(4).padStart(7)} ${m.gini.toFixed(4).padStart(7)} ${m.ks.toFixed(4).padStart(7)}`);
-  lines.push(`score range ${result.model.scoreRange.min}..${result.model.scoreRange.max}; ${result.model.warnings.length} warning(s) (see report.html)`);
+  lines.push(`score range ${result.model.scoreRange.min}..${result.model.scoreRange.max}; ${result.model.warnings.length} warning(s)${result.model.warnings.length ? ':' : ''}`);
+  // Each one named: a constraint that could not be met says which variable and why (report.html has them too).
+  for (const w of result.model.warnings) lines.push(`  warning: ${w}`);
   lines.push(`wrote ${join(o.out!, 'scorecard.json')}, metrics.json, report.html`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
