@@ -64,6 +64,26 @@ describe.each(DIALECTS)('scorecard models through the service on %s', (dialect) 
     expect(JSON.stringify(bad.body.error)).toMatch(/nope/);
   });
 
+  it('takes the modeller\'s settings: binning constraints, per-column trend, selection, L2 and points scaling', async () => {
+    const body = {
+      modelId: 'german-tuned', data: german, split: germanSplit, target: 'creditability', bad: 'bad',
+      binning: { maxBins: 3, minBinShare: 0.1, trends: { duration_in_month: 'descending' } },
+      selection: { maxVariables: 5, minIv: 0.03 }, l2: 2, scaling: { baseScore: 500, baseOdds: 50, pdo: 20 },
+    };
+    const res = await t.request('POST', '/v1/scorecards/train', { key: ana, body });
+    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(201);
+    const model = res.body.model as ScorecardModel;
+    expect(model.attributes.length).toBeLessThanOrEqual(5);
+    expect(model.scaling).toMatchObject({ baseScore: 500, baseOdds: 50, pdo: 20 });
+    for (const a of model.attributes) expect(a.bins.length).toBeLessThanOrEqual(3);
+    const duration = model.attributes.find((a) => a.value === 'duration_in_month');
+    if (duration) for (let i = 1; i < duration.bins.length; i++) expect(duration.bins[i]!.points).toBeGreaterThanOrEqual(duration.bins[i - 1]!.points);
+    // A setting out of range is named by its path, before any training.
+    const bad = await t.request('POST', '/v1/scorecards/train', { key: ana, body: { ...body, binning: { maxBins: 0, trend: 'sideways' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['body.binning.maxBins', 'body.binning.trend']));
+  });
+
   it('trains from a raw CSV body with the options in the query string', async () => {
     const headers = { 'content-type': 'text/csv' };
     const res = await t.request('POST', '/v1/scorecards/train?modelId=german-raw&target=creditability&bad=bad&testShare=0.3&seed=42', { key: ana, raw: german, headers });

@@ -25,8 +25,46 @@ const TrainOptions = {
   ootFrom: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 };
+const TrendSchema = Type.Union([Type.Literal('auto'), Type.Literal('ascending'), Type.Literal('descending'), Type.Literal('peak'), Type.Literal('valley'), Type.Literal('none')]);
+const Share = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description }));
+const Count = (description: string) => Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description }));
+// The modeller's settings, as the CLI's flags take them (src/scorecard/types.ts has the defaults).
+const BinningSettings = Type.Object({
+  prebinning: Type.Optional(Type.Union([Type.Literal('quantile'), Type.Literal('tree')], { description: 'fine classes by equal counts or a classification tree (default tree)' })),
+  maxPrebins: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000, description: 'fine classes per numeric variable' })),
+  minPrebinShare: Share('smallest fine class, as a share of the training rows'),
+  maxBins: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'most coarse bins per variable (special and missing not counted)' })),
+  minBinShare: Share('smallest coarse bin, as a share of the training rows'),
+  minBadCount: Count('fewest bads in a coarse bin'),
+  minGoodCount: Count('fewest goods in a coarse bin'),
+  trend: Type.Optional(TrendSchema),
+  trends: Type.Optional(Type.Record(Type.String({ minLength: 1 }), TrendSchema, { description: 'trend per column' })),
+  autoBendGain: Type.Optional(Type.Number({ minimum: 1, description: 'with auto, a peak or valley replaces the monotone shape only when its IV is this many times larger' })),
+}, { additionalProperties: false });
+const SelectionSettings = Type.Object({
+  minIv: Type.Optional(Type.Number({ minimum: 0, description: 'drop variables with IV below this (default 0.02)' })),
+  maxIv: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'drop variables with IV above this (leakage guard)' })),
+  maxCorrelation: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'of two variables whose WOE correlate beyond this, keep the higher-IV one' })),
+  maxVif: Type.Optional(Type.Number({ minimum: 1, description: 'drop the highest-VIF variable while any exceeds this' })),
+  stepwise: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('forward')])),
+  dropWrongSign: Type.Optional(Type.Boolean({ description: 'drop variables whose coefficient has the wrong sign (else only warn)' })),
+  maxPValue: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  maxVariables: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  force: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000, description: 'always offered to the model' })),
+}, { additionalProperties: false });
+const ScalingSettings = Type.Object({
+  baseScore: Type.Optional(Type.Number({ description: 'score at the base odds (default 600)' })),
+  baseOdds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'good:bad odds at the base score (default 19)' })),
+  pdo: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'points to double the odds (default 50)' })),
+}, { additionalProperties: false });
+
 const TrainJsonBody = Type.Object({
   ...TrainOptions,
+  include: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000, description: 'only these columns are candidates' })),
+  binning: Type.Optional(BinningSettings),
+  selection: Type.Optional(SelectionSettings),
+  l2: Type.Optional(Type.Number({ minimum: 0, description: 'L2 penalty of the logistic regression (default 1)' })),
+  scaling: Type.Optional(ScalingSettings),
   data: Type.String({ minLength: 1, description: 'the training file: CSV with a header, or JSON Lines' }),
   format: Type.Optional(Format),
   split: Type.Optional(Type.String({ minLength: 1, description: 'row-to-set file (row,set; 0-based data row; train/test)' })),

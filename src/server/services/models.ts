@@ -6,7 +6,7 @@ import type { FlowDefinition, ScorecardNode } from '../../engine/index.ts';
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import {
   parseCsv, parseJsonLines, parseModel, scoreRow, scoreTable, stability, trainInWorker,
-  type RowScore, type ScorecardModel, type StabilityReport,
+  type BinningOptions, type RowScore, type ScalingOptions, type ScorecardModel, type SelectionOptions, type StabilityReport,
 } from '../../scorecard/index.ts';
 import type { Store } from '../../store/database.ts';
 import { appendAudit } from '../../store/audit-store.ts';
@@ -66,6 +66,11 @@ export interface TrainRequest {
   dateColumn?: string;
   ootFrom?: string;
   name?: string;
+  include?: string[];
+  binning?: Partial<BinningOptions>;
+  selection?: Partial<SelectionOptions>;
+  l2?: number;
+  scaling?: Partial<ScalingOptions>;
 }
 
 export interface PsiRequest {
@@ -136,6 +141,11 @@ export function createModelService(store: Pick<Store, 'db'>, governance: Governa
           ...(input.special ? { special: input.special } : {}),
           ...(input.specialByColumn ? { specialByColumn: input.specialByColumn } : {}),
           ...(input.exclude ? { exclude: input.exclude } : {}),
+          ...(input.include ? { include: input.include } : {}),
+          ...(input.binning ? { binning: input.binning } : {}),
+          ...(input.selection ? { selection: input.selection } : {}),
+          ...(input.l2 !== undefined ? { l2: input.l2 } : {}),
+          ...(input.scaling ? { scaling: input.scaling } : {}),
           name: input.name ?? input.modelId,
           createdAt: new Date().toISOString(),
         },
