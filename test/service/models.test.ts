@@ -186,4 +186,34 @@ describe.each(DIALECTS)('scorecard models through the service on %s', (dialect) 
     expect(psi.body.flows).toEqual([expect.objectContaining({ flowId: 'german-flow', decisions: 4 })]);
     expect(psi.body.report.actualRows).toBe(4);
   });
+
+  it('measures PSI on decisions of a flow that maps the model\'s columns from inputs of other names (fields)', async () => {
+    const model = (await t.request('GET', '/v1/models/german/versions/2', { key: ana })).body.body as ScorecardModel;
+    const flow = {
+      id: 'german-mapped', version: 1,
+      inputs: Object.fromEntries(model.attributes.map((a) => [`in_${a.name}`, { type: a.type === 'numeric' ? 'number' : 'string', required: false }])),
+      nodes: [
+        { id: 'sc', type: 'scorecard', source: 'model:german@2', fields: Object.fromEntries(model.attributes.map((a) => [a.name, `in_${a.name}`])), output: 'score', next: 'done' },
+        { id: 'done', type: 'outcome', outputs: { score: 'score' } },
+      ],
+    };
+    const created = await t.request('POST', '/v1/flows', { key: ana, body: flow });
+    expect(created.status, JSON.stringify(created.body).slice(0, 400)).toBe(201);
+    await t.request('POST', '/v1/flows/german-mapped/versions/1/submit', { key: ana });
+    await t.request('POST', '/v1/flows/german-mapped/versions/1/approve', { key: bob, body: { comment: 'ok' } });
+    expect((await t.request('POST', '/v1/flows/german-mapped/versions/1/activate', { key: bob })).status).toBe(200);
+    for (const i of [3, 4, 5]) {
+      const row = rowAt(i);
+      const app = Object.fromEntries(model.attributes.map((a) => [`in_${a.name}`, a.type === 'numeric' ? Number(row[a.name]) : row[a.name]]));
+      const res = await t.request('POST', '/v1/decisions', { key: service, body: { flow: 'german-mapped', application: app } });
+      expect(res.body.outputs.score).toBe(scoreRow(model, row).score);
+    }
+    const psi = await t.request('POST', '/v1/models/german/psi', { key: ana, body: { version: '2' } });
+    expect(psi.status, JSON.stringify(psi.body).slice(0, 400)).toBe(200);
+    expect(psi.body.flows).toEqual(expect.arrayContaining([expect.objectContaining({ flowId: 'german-mapped', decisions: 3, skipped: 0 })]));
+    // The values the node scored, read from the stored traces: none lands in the missing bin.
+    for (const a of psi.body.report.attributes as { name: string; bins: { label: string; actual: number }[] }[]) {
+      expect(a.bins.find((b) => b.label === 'missing')!.actual, a.name).toBe(0);
+    }
+  });
 });

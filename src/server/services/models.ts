@@ -2,7 +2,7 @@
 // service around them: training through the API (the result becomes a draft version with its report), scoring one
 // row with the active version (scoreRow, the CLI's code path), and PSI/CSI against the development sample.
 import type { Kysely } from 'kysely';
-import type { FlowDefinition, ScorecardNode } from '../../engine/index.ts';
+import type { FlowDefinition, ScorecardNode, Trace } from '../../engine/index.ts';
 import { MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import {
   parseCsv, parseJsonLines, parseModel, scoreRow, scoreTable, stability, trainInWorker,
@@ -110,17 +110,40 @@ export function createModelService(store: Pick<Store, 'db'>, governance: Governa
     return v;
   }
 
-  /** Active flow versions with a scorecard node reading this model (any version of it), and the node's output. */
-  async function flowsUsing(modelId: string): Promise<{ flowId: string; version: string }[]> {
-    const out: { flowId: string; version: string }[] = [];
+  /**
+   * Active flow versions with a scorecard node reading this model (any version of it): the node ids, and whether a
+   * node maps attributes from other inputs (`fields`), so that its stored inputs are not the model's columns.
+   */
+  async function flowsUsing(modelId: string): Promise<{ flowId: string; version: string; nodes: string[]; mapped: boolean }[]> {
+    const out: { flowId: string; version: string; nodes: string[]; mapped: boolean }[] = [];
     for (const o of await gov.listObjects(db, 'flow')) {
       if (!o.activeVersion) continue;
       const v = await gov.findVersion(db, 'flow', o.objectId, o.activeVersion);
-      const nodes = (v?.body as FlowDefinition | undefined)?.nodes ?? [];
-      const uses = nodes.some((n) => n?.type === 'scorecard' && typeof (n as ScorecardNode).source === 'string' && parseModelRef((n as ScorecardNode).source!)?.modelId === modelId);
-      if (uses) out.push({ flowId: o.objectId, version: o.activeVersion });
+      const nodes = ((v?.body as FlowDefinition | undefined)?.nodes ?? []).filter((n): n is ScorecardNode =>
+        n?.type === 'scorecard' && typeof (n as ScorecardNode).source === 'string' && parseModelRef((n as ScorecardNode).source!)?.modelId === modelId);
+      if (nodes.length) out.push({ flowId: o.objectId, version: o.activeVersion, nodes: nodes.map((n) => n.id), mapped: nodes.some((n) => n.fields !== undefined && Object.keys(n.fields).length > 0) });
     }
     return out;
+  }
+
+  /**
+   * The model's columns as a recorded decision's scorecard node saw them: from its stored trace (the values the node
+   * scored, whatever `fields` mapped them from), else from the stored input when the node reads the columns directly.
+   */
+  function scoredRow(model: ScorecardModel, flow: { nodes: string[]; mapped: boolean }, input: string, trace: string | null): Record<string, unknown> | null {
+    if (trace !== null) {
+      const step = (JSON.parse(trace) as Trace).steps.find((st) => flow.nodes.includes(st.node) && st.attributes);
+      if (step) {
+        const row: Record<string, unknown> = {};
+        for (const a of step.attributes!) {
+          const attribute = model.attributes.find((m) => m.name === a.name);
+          // A sealed value (personal data) cannot be read here: it scores as missing.
+          if (attribute) row[attribute.value] = a.value !== null && typeof a.value === 'object' ? null : a.value;
+        }
+        return row;
+      }
+    }
+    return flow.mapped ? null : (JSON.parse(input) as Record<string, unknown>);
   }
 
   return {
@@ -196,13 +219,18 @@ export function createModelService(store: Pick<Store, 'db'>, governance: Governa
       if (!flows.length) throw new MingjianError('CONFLICT', `no active flow uses model '${modelId}'; post a file (data) to compare instead`);
       const limit = input.limit ?? 10_000;
       const scored: RowScore[] = [];
-      const used: { flowId: string; version: string; decisions: number }[] = [];
+      const used: { flowId: string; version: string; decisions: number; skipped: number }[] = [];
       for (const f of flows) {
         const ids = await listDecisions(db, { flow: f.flowId, limit, ...(input.since ? { from: input.since } : {}) });
         if (!ids.length) continue;
-        const inputs = await db.selectFrom('decisions').select('input').where('id', 'in', ids.map((d) => d.id)).execute();
-        for (const r of inputs) scored.push(scoreRow(model, JSON.parse(r.input) as Record<string, unknown>));
-        used.push({ ...f, decisions: inputs.length });
+        const rows = await db.selectFrom('decisions').select(['input', 'trace']).where('id', 'in', ids.map((d) => d.id)).execute();
+        let skipped = 0;
+        for (const r of rows) {
+          const row = scoredRow(model, f, r.input, r.trace);
+          if (row) scored.push(scoreRow(model, row));
+          else skipped++; // mapped attributes and no stored trace: the columns cannot be recovered
+        }
+        used.push({ flowId: f.flowId, version: f.version, decisions: rows.length - skipped, skipped });
       }
       if (!scored.length) throw new MingjianError('CONFLICT', `flows using model '${modelId}' (${flows.map((f) => f.flowId).join(', ')}) have no recorded decisions${input.since ? ` since ${input.since}` : ''}`);
       return { modelId, version: v.version, source: 'decisions', flows: used, report: stability(model, scored) };
