@@ -13,7 +13,8 @@ export interface EarlyWarningAlert {
 
 export interface EarlyWarningRule {
   id: string;
-  evaluate(event: ServicingEvent): EarlyWarningAlert | null;
+  /** `context`: the loan's behaviour after the event (features, `behaviourScore`, `behaviourRating`), when known. */
+  evaluate(event: ServicingEvent, context?: Readonly<Record<string, unknown>>): EarlyWarningAlert | null;
 }
 
 /** An instalment's due day ended with part of it unpaid. */
@@ -57,11 +58,11 @@ export function defaultEarlyWarningRules(partialStreakThreshold = 3): EarlyWarni
   return [missedInstalmentRule(), partialPaymentStreakRule(partialStreakThreshold), deteriorationRule()];
 }
 
-export function evaluateEarlyWarning(events: readonly ServicingEvent[], rules: readonly EarlyWarningRule[]): EarlyWarningAlert[] {
+export function evaluateEarlyWarning(events: readonly ServicingEvent[], rules: readonly EarlyWarningRule[], context?: Readonly<Record<string, unknown>>): EarlyWarningAlert[] {
   const alerts: EarlyWarningAlert[] = [];
   for (const e of events) {
     for (const r of rules) {
-      const a = r.evaluate(e);
+      const a = r.evaluate(e, context);
       if (a) alerts.push(a);
     }
   }

@@ -2,7 +2,9 @@
 // operation from loan-account.ts, and commits the account, its new ledger transactions, the early-warning cases the
 // events raised and the audit records in one store transaction (optimistic locking against concurrent changes).
 import { MingjianError } from '../kernel/errors.ts';
+import type { CompiledFlow } from '../engine/index.ts';
 import { behaviourFeatures, type BehaviourFeatures } from './behaviour.ts';
+import { defaultBehaviourFlow, scoreBehaviour, type BehaviourScore } from './behaviour-score.ts';
 import { formatDay, parseDay } from './dates.ts';
 import { bucketOf, BUCKETS, type DelinquencyBucket } from './delinquency.ts';
 import { defaultEarlyWarningRules, evaluateEarlyWarning, type EarlyWarningRule } from './early-warning.ts';
@@ -33,6 +35,8 @@ export interface LoanServiceDeps {
   rules?: readonly EarlyWarningRule[];
   /** Rules looked up per operation (e.g. the active version of an early-warning flow). */
   extraRules?: () => Promise<readonly EarlyWarningRule[]>;
+  /** The behaviour score flow looked up per read (the active `loan-behaviour-score`); null for the default. */
+  behaviourFlow?: () => Promise<CompiledFlow | null>;
 }
 
 export interface Actor {
@@ -59,6 +63,8 @@ export interface LoanView {
   cases: (LoanCase & { date: string })[];
   /** Post-loan behaviour features as of the last servicing day. */
   behaviour: BehaviourFeatures;
+  /** The behaviour score of those features (null when the scoring flow failed on them). */
+  behaviourScore: BehaviourScore | null;
   reconciled: boolean;
 }
 
@@ -112,6 +118,19 @@ export function createLoanService(deps: LoanServiceDeps) {
   const products = deps.products ?? DEFAULT_PRODUCTS;
   const baseRules = deps.rules ?? defaultEarlyWarningRules();
   const currentRules = async () => (deps.extraRules ? [...baseRules, ...(await deps.extraRules())] : baseRules);
+  const currentBehaviourFlow = async () => (deps.behaviourFlow ? await deps.behaviourFlow() : null) ?? defaultBehaviourFlow();
+
+  /** The loan's behaviour as of a day and its score: the view shows them, early-warning flows read them. */
+  function behaviourOf(acc: LoanAccount, flow: CompiledFlow, day: number): { features: BehaviourFeatures; score: BehaviourScore | null } {
+    const features = behaviourFeatures(acc, day);
+    return { features, score: scoreBehaviour(flow, features) };
+  }
+
+  /** The early-warning context of a loan's events: its behaviour features, score and rating after the operation. */
+  function warningContext(acc: LoanAccount, flow: CompiledFlow, day: number): Record<string, unknown> {
+    const b = behaviourOf(acc, flow, day);
+    return { ...b.features, behaviourScore: b.score?.score ?? null, behaviourRating: b.score?.rating ?? null };
+  }
   const dayOf = (date: string | undefined) => (date === undefined ? deps.today() : parseDay(date, 'date'));
 
   async function load(loanId: string) {
@@ -127,7 +146,7 @@ export function createLoanService(deps: LoanServiceDeps) {
     const before = account.transactions.length;
     const { result, out, audit } = op(account);
     const newTransactions = account.transactions.slice(before);
-    const cases = out ? evaluateEarlyWarning(out.events, rules) : [];
+    const cases = out?.events.length ? evaluateEarlyWarning(out.events, rules, warningContext(account, await currentBehaviourFlow(), account.lastRunDay ?? deps.today())) : [];
     const auditEntries: LoanAuditInput[] = audit === undefined ? [] : [{ actorUserId: actor.userId, actorKeyId: actor.keyId ?? null, action, objectId: loanId, after: audit }];
     await store.commit({ account, expectedVersion: version, newTransactions, cases, audit: auditEntries });
     return result;
@@ -143,6 +162,7 @@ export function createLoanService(deps: LoanServiceDeps) {
     const s = loanStatus(acc);
     const line = (l: LoanAccount['lines'][number]) => ({ seq: l.seq, due: formatDay(l.due), principal: l.principal, interest: l.interest, fee: l.fee });
     const cases = await store.listCases(acc.loanId);
+    const behaviour = behaviourOf(acc, await currentBehaviourFlow(), acc.lastRunDay ?? deps.today());
     return {
       loanId: acc.loanId, state: acc.state, currency: acc.currency, principal: acc.principal, apr: acc.apr, funderId: acc.funderId,
       disbursedOn: acc.disbursedDay === null ? null : formatDay(acc.disbursedDay), dpd: acc.dpd, bucket: bucketOf(acc.dpd), due: s.due,
@@ -150,7 +170,8 @@ export function createLoanService(deps: LoanServiceDeps) {
       schedule: acc.lines.map((l, i) => ({ ...line(l), billed: i < acc.billed })),
       reliefRequests: acc.reliefRequests.map((r) => ({ requestId: r.requestId, kind: r.kind, status: r.status, requestedBy: r.requestedBy, decidedBy: r.decidedBy ?? null, params: r.params, reason: r.reason })),
       cases: cases.map((c) => ({ ...c, date: formatDay(c.day) })),
-      behaviour: behaviourFeatures(acc, acc.lastRunDay ?? deps.today()),
+      behaviour: behaviour.features,
+      behaviourScore: behaviour.score,
       reconciled: reconcileLoan(acc).length === 0,
     };
   }
@@ -294,6 +315,7 @@ export function createLoanService(deps: LoanServiceDeps) {
       const day = dayOf(date);
       const ids = await store.listServicedLoanIds();
       const rules = await currentRules();
+      const behaviourFlow = await currentBehaviourFlow();
       const buckets = Object.fromEntries(BUCKETS.map((b) => [b, 0])) as Record<DelinquencyBucket, number>;
       let processed = 0, skipped = 0, chargeOffs = 0, casesOpened = 0;
       for (const loanId of ids) {
@@ -307,7 +329,7 @@ export function createLoanService(deps: LoanServiceDeps) {
           const before = account.transactions.length;
           const debit = debits[loanId];
           const out = runDay(account, day, debit === undefined ? {} : { debitAvailable: debit });
-          const cases = evaluateEarlyWarning(out.events, rules);
+          const cases = out.events.length ? evaluateEarlyWarning(out.events, rules, warningContext(account, behaviourFlow, day)) : [];
           try {
             await store.commit({ account, expectedVersion: version, newTransactions: account.transactions.slice(before), cases });
           } catch (err) {

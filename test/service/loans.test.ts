@@ -49,6 +49,9 @@ describe.each(DIALECTS)('loans through the API on %s', (dialect) => {
     const disbursed = await t.request('POST', `/v1/loans/${loanId}/disburse`, { body: { date: '2026-01-15' } });
     expect(disbursed.body).toMatchObject({ state: 'disbursed', disbursedOn: '2026-01-15', principalOutstanding: 300_000 });
     expect(disbursed.body.schedule.map((l: { due: string }) => l.due)).toEqual(['2026-02-15', '2026-03-15', '2026-04-15']);
+    // The behaviour score (0-100, 100 = lowest risk) of a loan nothing has gone wrong with yet.
+    expect(disbursed.body.behaviourScore).toMatchObject({ rating: expect.any(Number), flow: 'loan-behaviour-score-default' });
+    const ratingAtDisbursement = disbursed.body.behaviourScore.rating as number;
 
     const run1 = await t.request('POST', '/v1/loans/servicing/run', { key: operator, body: { date: '2026-02-14' } });
     expect(run1.status).toBe(200);
@@ -76,6 +79,9 @@ describe.each(DIALECTS)('loans through the API on %s', (dialect) => {
     expect(loan.body).toMatchObject({ state: 'delinquent', dpd: 1, bucket: '1-30', reconciled: true });
     expect(loan.body.cases.map((c: { rule: string }) => c.rule).sort()).toEqual(['deterioration', 'missed_instalment']);
     expect(loan.body.cases.find((c: { rule: string }) => c.rule === 'missed_instalment')).toMatchObject({ status: 'open', date: '2026-02-16', detail: { seq: 1, unpaid: 84_026 } });
+    // Refreshed from the repayment history: the miss and the arrears cost points, the current DPD most.
+    expect(loan.body.behaviourScore.rating).toBeLessThan(ratingAtDisbursement);
+    expect(loan.body.behaviourScore.reasons[0]).toBe('BH01');
 
     const txs = await t.request('GET', `/v1/loans/${loanId}/transactions`);
     expect(txs.body.items.map((x: { kind: string }) => x.kind)).toEqual(['booked', 'routed', 'disbursed', 'state_change', 'billed', 'repayment', 'deferral', 'penalty_accrued', 'state_change']);
@@ -120,9 +126,13 @@ describe.each(DIALECTS)('loans through the API on %s', (dialect) => {
   it('opens cases from an analyst-written early-warning flow once it is active', async () => {
     const flow = {
       id: 'servicing-early-warning', version: 1,
-      inputs: { eventType: { type: 'string' }, unpaid: { type: 'integer', required: false, default: 0 } },
+      inputs: { eventType: { type: 'string' }, unpaid: { type: 'integer', required: false, default: 0 }, behaviourRating: { type: 'number', required: false, default: 100 } },
       nodes: [
-        { id: 'r', type: 'ruleset', hitPolicy: 'all', rules: [{ id: 'big-miss', when: 'eventType == "instalment_missed" && unpaid >= 50000', action: 'review', reason: 'EW01', message: 'Large instalment missed' }], next: 'done' },
+        { id: 'r', type: 'ruleset', hitPolicy: 'all', rules: [
+          { id: 'big-miss', when: 'eventType == "instalment_missed" && unpaid >= 50000', action: 'review', reason: 'EW01', message: 'Large instalment missed' },
+          // The loan's behaviour rating after the event is an input like the event's own fields.
+          { id: 'weak-behaviour', when: 'eventType == "instalment_missed" && behaviourRating < 60', action: 'review', reason: 'EW02', message: 'Behaviour rating below 60' },
+        ], next: 'done' },
         { id: 'done', type: 'outcome' },
       ],
     };
@@ -152,7 +162,8 @@ describe.each(DIALECTS)('loans through the API on %s', (dialect) => {
     await t.request('POST', '/v1/loans/servicing/run', { body: { date: '2026-06-02' } });
     const loan = await t.request('GET', `/v1/loans/${loanId}`);
     expect(loan.body.cases.map((c: { rule: string }) => c.rule).sort()).toEqual(['deterioration', 'flow:servicing-early-warning', 'missed_instalment']);
-    expect(loan.body.cases.find((c: { rule: string }) => c.rule.startsWith('flow:'))).toMatchObject({ message: 'Large instalment missed', detail: { reasons: ['EW01'] } });
+    expect(loan.body.cases.find((c: { rule: string }) => c.rule.startsWith('flow:'))).toMatchObject({ message: 'Large instalment missed; Behaviour rating below 60', detail: { reasons: ['EW01', 'EW02'] } });
+    expect(loan.body.behaviourScore.rating).toBeLessThan(60);
   });
   it('lists loans newest first, filtered by state, funder and DPD bucket, paged by cursor', async () => {
     // Five loans, booked in this order (ids sort by creation): one left booked, one routed to F61, one disbursed by

@@ -2,6 +2,7 @@
 // analysts' early-warning flow. Route files share this wiring (loans, funding) instead of repeating it.
 import { MingjianError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
+import { BEHAVIOUR_SCORE_FLOW } from '../../loans/behaviour-score.ts';
 import { flowEarlyWarningRule } from '../../loans/early-warning-flow.ts';
 import { createLoanService, type LoanService } from '../../loans/loan-service.ts';
 import { findDecision } from '../../store/decisions-store.ts';
@@ -27,6 +28,15 @@ export function createServiceLoans(services: Pick<Services, 'store' | 'flows'>):
         return [flowEarlyWarningRule((await services.flows.resolve(EARLY_WARNING_FLOW)).compiled)];
       } catch (err) {
         if (err instanceof MingjianError && err.code === 'NOT_FOUND') return [];
+        throw err;
+      }
+    },
+    // An active flow with this id scores post-loan behaviour instead of the built-in default scorecard.
+    async behaviourFlow() {
+      try {
+        return (await services.flows.resolve(BEHAVIOUR_SCORE_FLOW)).compiled;
+      } catch (err) {
+        if (err instanceof MingjianError && err.code === 'NOT_FOUND') return null;
         throw err;
       }
     },
