@@ -378,6 +378,17 @@ describe('bad input', () => {
     const g = load(head('  a: { type: integer }\n  b: { type: integer }') + '  - { id: r, type: ruleset, rules: [{ when: "a / b > 1", action: review, reason: R }], next: o }\n  - { id: o, type: outcome }\n');
     expect(g.evaluate({ a: 1, b: 0 })).toMatchObject({ ok: false, error: { code: 'EVAL_ERROR', message: "node 'r': division by zero" } });
   });
+  it('a failure computing a variable, or a bad clock, is an EVAL_ERROR naming it, never an exception', () => {
+    const yaml = 'id: t\nversion: 1\ninputs:\n  a: { type: integer }\n  b: { type: integer }\nvariables:\n  ok: a + 1\n  q: a / b\nnodes:\n  - { id: r, type: ruleset, rules: [{ when: "q > 1 && ok > 0", action: review, reason: R }], next: o }\n  - { id: o, type: outcome }\n';
+    const g = load(yaml);
+    for (const trace of [false, true]) {
+      expect(g.evaluate({ a: 1, b: 0 }, { trace })).toMatchObject({ ok: false, error: { code: 'EVAL_ERROR', message: "variable 'q': division by zero", details: [{ path: 'variables.q' }] } });
+      expect(g.evaluate({ a: 4, b: 2 }, { trace })).toMatchObject({ ok: true, decision: 'REVIEW' });
+    }
+    const aged = load(head('  born: { type: date }') + '  - { id: o, type: outcome, outputs: { age: "ageYears(born)" } }\n');
+    expect(() => aged.evaluate({ born: '2000-01-01' }, { now: 'garbage' })).not.toThrow();
+    expect(aged.evaluate({ born: '2000-01-01' }, { now: 'garbage' })).toMatchObject({ ok: false, error: { code: 'EVAL_ERROR' } });
+  });
 });
 
 describe('replay and trace', () => {

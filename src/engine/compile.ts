@@ -1175,13 +1175,16 @@ class FlowCompiler {
       this.ctx.usesNow ? 'const NOW = rt.resolveNow(opts === undefined ? undefined : opts.now);' : '',
       this.ctx.usedWatchlists.size ? 'const WLP = opts === undefined ? undefined : opts.watchlist; const WL = (l, v) => { if (WLP === undefined) rt.failEval("the flow uses inWatchlist() but no watchlist lookup was given"); return WLP(l, v) === true; };' : '',
       'const SUBOPTS = opts;',
-      ...this.variableOrder.map((n) => { const v = this.variables.get(n)!; return `const ${v.js} = ${v.code};`; }),
+      // VAR names the variable being computed, so a failure there (division by zero) says which one.
+      ...this.variableOrder.map((n, i) => { const v = this.variables.get(n)!; return `VAR = ${i}; const ${v.js} = ${v.code};`; }),
+      this.variableOrder.length ? 'VAR = -1;' : '',
       [...this.outputs.values()].map((o) => `let ${o.js} = ${o.defaultJs};`).join(' '),
-      `let D = 0, CUR = -1; const R = [];${this.usesFlags ? ' const F = [];' : ''}${this.usesSplits ? ' const A = {};' : ''}`,
+      `let D = 0; const R = [];${this.usesFlags ? ' const F = [];' : ''}${this.usesSplits ? ' const A = {};' : ''}`,
       trace ? 'const TS = []; const T0 = PERF();' : '',
     ].filter(Boolean).join('\n');
+    // Everything after the input checks runs inside the try, variables and the clock included: evaluate never throws.
     const fn = (trace: boolean, body: string) =>
-      `function ${trace ? 'runTrace' : 'runFast'}(input, opts) {\n${prelude(trace)}\ntry {\n${body.replaceAll('VARS_OBJ', varsObj)}\n} catch (e) { return FAIL(e, CUR); }\n}`;
+      `function ${trace ? 'runTrace' : 'runFast'}(input, opts) {\nlet CUR = -1, VAR = -1;\ntry {\n${prelude(trace)}\n${body.replaceAll('VARS_OBJ', varsObj)}\n} catch (e) { return FAIL(e, CUR, VAR); }\n}`;
     // Build the function texts first: input checks hoist constants of their own.
     const fastFn = fn(false, fast);
     const traceFn = fn(true, traced);
@@ -1198,12 +1201,15 @@ class FlowCompiler {
     ].join('\n');
     const nodeIds = this.def.nodes.map((n) => n.id);
     const flowId = this.def.id, version = this.def.version;
-    const FAIL = (e: unknown, cur: number): DecisionFailure => {
+    const variableNames = [...this.variableOrder];
+    const FAIL = (e: unknown, cur: number, variable: number): DecisionFailure => {
       const node = cur >= 0 ? nodeIds[cur] : undefined;
+      const name = variable >= 0 ? variableNames[variable] : undefined;
       const message = e instanceof rt.EvalFailure ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
       const detail: ErrorDetail = { message };
-      if (node) { detail.node = node; detail.path = `nodes[${cur}]`; }
-      return { ok: false, flow: flowId, version, error: { code: 'EVAL_ERROR', message: node ? `node '${node}': ${message}` : message, details: [detail] } };
+      if (node) { detail.node = node; detail.path = `nodes[${cur}]`; } else if (name) detail.path = `variables.${name}`;
+      const where = node ? `node '${node}': ` : name ? `variable '${name}': ` : '';
+      return { ok: false, flow: flowId, version, error: { code: 'EVAL_ERROR', message: where + message, details: [detail] } };
     };
     const runtime = { ...rt, timestampOrNaN: (s: string) => (/^\d{4}-\d{2}-\d{2}T/.test(s) ? Date.parse(s) : NaN) };
     let made: { runFast: (i: unknown, o?: EvaluateOptions) => DecisionResult; runTrace: (i: unknown, o?: EvaluateOptions) => DecisionResult };
