@@ -307,8 +307,17 @@ describe('switch, split and sub-flows', () => {
 `, (id) => (id === 'kyc' ? sub : undefined));
     const r = ok(f.evaluate({ years: 17 }));
     expect(r).toMatchObject({ decision: 'DECLINE', reasons: ['P1', 'K1'], outputs: { adult: false } });
+    // A pinned version the resolver does not have is an error, not the version it has.
+    const pinned = (v: number) => head('  years: { type: integer }') + `  - { id: call, type: subflow, flow: kyc, version: ${v}, inputs: { age: years }, next: done }\n  - { id: done, type: outcome }\n`;
+    expect(() => load(pinned(3), (id) => (id === 'kyc' ? sub : undefined))).not.toThrow();
+    expect(problems2(pinned(7), sub)).toEqual([expect.objectContaining({ path: 'nodes[0].version', message: "sub-flow 'kyc' version 7 is not available (found version 3)" })]);
   });
 });
+
+function problems2(yaml: string, sub: CompiledFlow): ErrorDetail[] {
+  const { definition, sourceMap } = parseFlowSource(yaml, 'main.yaml');
+  return checkFlow(definition, { sourceMap, resolveFlow: (id) => (id === 'kyc' ? sub : undefined) }).filter((d) => d.severity !== 'warning');
+}
 
 describe('errors', () => {
   it('reports every problem at once with line and column', () => {

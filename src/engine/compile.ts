@@ -1055,6 +1055,11 @@ class FlowCompiler {
       this.diag.add([...base, 'flow'], `sub-flow '${n.flow}'${n.version !== undefined ? ` version ${n.version}` : ''} is not available`, { node: n.id });
       return '';
     }
+    if (n.version !== undefined && String(sub.version) !== String(n.version)) {
+      // A resolver that only knows one version (a file beside this one) must not stand in for the pinned one.
+      this.diag.add([...base, 'version'], `sub-flow '${n.flow}' version ${n.version} is not available (found version ${sub.version})`, { node: n.id });
+      return '';
+    }
     const args: string[] = [];
     for (const [name, expr] of Object.entries(n.inputs)) {
       const spec = sub.definition.inputs[name];
