@@ -349,6 +349,18 @@ nodes:
   - { id: b, type: outcome }
 `);
     expect(q.find((d) => /unknown node 'bb'/.test(d.message))).toMatchObject({ path: 'nodes[0].next' });
+    // With a wrong target, a missing next and a cycle in one flow, the unreachable nodes are still reported.
+    const r = problems(head('  age: { type: integer }') + `
+  - { id: a, type: ruleset, rules: [{ when: "age > 1", action: decline, reason: A }], next: outcom }
+  - { id: outcome, type: outcome }
+  - { id: c, type: ruleset, rules: [{ when: "age > 2", action: review, reason: C }], next: d }
+  - { id: d, type: ruleset, rules: [{ when: "age > 3", action: review, reason: D }], next: c }
+  - { id: orphan, type: ruleset, rules: [{ when: "age > 4", action: review, reason: O }] }
+`);
+    expect(r.find((d) => /unknown node 'outcom'/.test(d.message))?.message).toMatch(/did you mean 'outcome'/);
+    expect(r.find((d) => /has no 'next'/.test(d.message))).toMatchObject({ node: 'orphan' });
+    expect(r.find((d) => /cycle: c -> d -> c/.test(d.message))).toBeDefined();
+    expect(r.filter((d) => /unreachable/.test(d.message)).map((d) => d.node).sort()).toEqual(['c', 'd', 'orphan', 'outcome']);
   });
   it('structural errors name the field', () => {
     const p = problems(head('  age: { type: integr }') + `

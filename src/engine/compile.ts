@@ -9,7 +9,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { MingjianError, type ErrorDetail } from '../kernel/errors.ts';
 import flowSchema from '../../schemas/flow.schema.json' with { type: 'json' };
-import { compileExpr, lit, CelTypeError, type Binding, type CodegenContext, type ExprScope, type CompiledExpr } from './cel/compile-expr.ts';
+import { compileExpr, lit, suggest, CelTypeError, type Binding, type CodegenContext, type ExprScope, type CompiledExpr } from './cel/compile-expr.ts';
 import { CelSyntaxError } from './cel/parser.ts';
 import * as rt from './cel/runtime.ts';
 import { T, nullable, typeName, type Type } from './cel/types.ts';
@@ -520,7 +520,7 @@ class FlowCompiler {
       }
       for (const s of succ) {
         if (!this.nodes.has(s.target)) {
-          const hint = [...this.nodes.keys()].find((k) => k.toLowerCase() === s.target.toLowerCase());
+          const hint = suggest(s.target, [...this.nodes.keys()]);
           this.diag.add(s.path, `unknown node '${s.target}'${hint ? `; did you mean '${hint}'?` : ''}`, { node: id });
           ok = false;
         } else {
@@ -530,7 +530,8 @@ class FlowCompiler {
         }
       }
     }
-    if (!ok) return false;
+    // The checks below go on past the errors above (all of a flow's problems at once), following known nodes only.
+    const known = (n: NodeDefinition) => this.successors(n).filter((s) => this.nodes.has(s.target));
     // cycles
     const color = new Map<string, number>();
     const stack: string[] = [];
@@ -539,7 +540,7 @@ class FlowCompiler {
       if (cycle) return;
       color.set(id, 1);
       stack.push(id);
-      for (const s of this.successors(this.nodes.get(id)!.def)) {
+      for (const s of known(this.nodes.get(id)!.def)) {
         const c = color.get(s.target) ?? 0;
         if (c === 1) { cycle = [...stack.slice(stack.indexOf(s.target)), s.target]; return; }
         if (c === 0) dfs(s.target);
@@ -551,14 +552,14 @@ class FlowCompiler {
     for (const id of this.nodes.keys()) if (!color.get(id)) dfs(id);
     if (cycle) {
       this.diag.add(['nodes', this.nodes.get(cycle[0]!)!.index], `the nodes form a cycle: ${cycle.join(' -> ')}`, { node: cycle[0] });
-      return false;
+      ok = false;
     }
     // reachability
     const reached = new Set<string>();
     const walk = (id: string) => {
       if (reached.has(id)) return;
       reached.add(id);
-      for (const s of this.successors(this.nodes.get(id)!.def)) walk(s.target);
+      for (const s of known(this.nodes.get(id)!.def)) walk(s.target);
     };
     walk(start);
     for (const [id, { index }] of this.nodes) {
