@@ -1,4 +1,4 @@
-import { formatDetail } from '../../kernel/errors.ts';
+import { formatDetail, MingjianError, type ErrorDetail } from '../../kernel/errors.ts';
 import { parseCliArgs, type CliCommand } from '../command.ts';
 import { checkFlowFile } from '../flow-files.ts';
 
@@ -19,7 +19,15 @@ Exit 0 when every flow is valid (warnings allowed), 1 otherwise.`,
     let failed = false;
     const report: Record<string, unknown> = {};
     for (const file of positionals) {
-      const problems = checkFlowFile(file);
+      let problems: ErrorDetail[];
+      try {
+        // In file order, as an editor shows them.
+        problems = checkFlowFile(file).sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+      } catch (e) {
+        // A file that cannot be read is its own error; the other files are still checked.
+        if (!(e instanceof MingjianError)) throw e;
+        problems = [{ path: '(file)', message: e.message, file }];
+      }
       const errors = problems.filter((p) => p.severity !== 'warning');
       if (errors.length) failed = true;
       if (values.json) {
