@@ -252,6 +252,21 @@ describe('models', () => {
     expect(ok(f.evaluate({ x: 2, y: 3 })).outputs.p).toBeCloseTo(sig(0.7 + 0.05), 12);
     expect(ok(f.evaluate({ y: 30 })).outputs.p).toBeCloseTo(sig(-0.4 - 0.05), 12);
   });
+  it('LightGBM missing_type Zero sends zero (and NaN) the default way; sigmoid:k scales the margin', () => {
+    const zero = {
+      feature_names: ['x', 'y'], objective: 'binary sigmoid:2',
+      tree_info: [{ tree_structure: { split_feature: 1, threshold: -1, decision_type: '<=', default_left: true, missing_type: 'Zero', left_child: { leaf_value: 0.3 }, right_child: { leaf_value: -0.2 } } }],
+    };
+    const f = model({ kind: 'lightgbm', dump: zero });
+    expect(ok(f.evaluate({ y: 0 })).outputs.p).toBeCloseTo(sig(2 * 0.3), 12); // zero is missing: default (left), not 0 > -1
+    expect(ok(f.evaluate({ y: -2 })).outputs.p).toBeCloseTo(sig(2 * 0.3), 12);
+    expect(ok(f.evaluate({ y: 0.5 })).outputs.p).toBeCloseTo(sig(2 * -0.2), 12);
+  });
+  it('refuses multi-class XGBoost models rather than summing their classes', () => {
+    const saved = { learner: { learner_model_param: { base_score: '0.5' }, objective: { name: 'multi:softprob' }, feature_names: ['x', 'y'], gradient_booster: { model: { trees: [] } } } };
+    expect(problems(head('  x: { type: number, required: false }\n  y: { type: number }') + `  - { id: m, type: model, output: p, features: { x: x, y: y }, model: ${JSON.stringify({ kind: 'xgboost', dump: saved })}, next: d }\n  - { id: d, type: outcome }\n`)
+      .map((d) => d.message).join('\n')).toMatch(/multi:softprob' is not supported/);
+  });
   it('XGBoost get_dump JSON: < splits and base score', () => {
     const f = model({ kind: 'xgboost', dump: xgbDump, baseScore: 0.5 });
     expect(ok(f.evaluate({ x: 1.4, y: 0 })).outputs.p).toBeCloseTo(sig(-0.3), 12);

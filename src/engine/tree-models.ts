@@ -21,23 +21,29 @@ export function importLightGbm(dump: unknown): TreeEnsembleModel {
   const d = dump as { feature_names?: string[]; tree_info?: { tree_structure: LgbNode }[]; objective?: string; num_class?: number };
   if (!d || !Array.isArray(d.tree_info) || !Array.isArray(d.feature_names)) throw new ModelImportError('not a LightGBM dump: expected feature_names and tree_info');
   if ((d.num_class ?? 1) > 1) throw new ModelImportError('multiclass LightGBM models are not supported');
+  const sigmoidMatch = /sigmoid:([0-9.eE+-]+)/.exec(String(d.objective ?? ''));
+  const sigmoidScale = sigmoidMatch ? Number(sigmoidMatch[1]) : 1;
+  if (!Number.isFinite(sigmoidScale) || sigmoidScale <= 0) throw new ModelImportError(`objective '${d.objective}': sigmoid must be a positive number`);
   const trees = d.tree_info.map((t, ti) => {
-    const tree: FlatTree = { feature: [], threshold: [], left: [], right: [], defaultLeft: [], value: [], leq: true };
-    const missingZero: boolean[] = [];
+    const zeroMissing: boolean[] = [];
+    const tree: FlatTree = { feature: [], threshold: [], left: [], right: [], defaultLeft: [], value: [], leq: true, zeroMissing };
     const visit = (n: LgbNode): number => {
       const id = tree.feature.length;
       tree.feature.push(-1); tree.threshold.push(0); tree.left.push(-1); tree.right.push(-1); tree.defaultLeft.push(false); tree.value.push(0);
-      missingZero.push(false);
+      zeroMissing.push(false);
       if (n.leaf_value !== undefined && n.left_child === undefined) {
-        tree.value[id] = n.leaf_value;
+        // binary objectives with sigmoid:k predict sigmoid(k * margin): scaling the leaves keeps one link function.
+        tree.value[id] = n.leaf_value * sigmoidScale;
         return id;
       }
       if (n.decision_type !== '<=') throw new ModelImportError(`tree ${ti}: split type '${n.decision_type}' (categorical) is not supported`);
       if (n.split_feature === undefined || n.left_child === undefined || n.right_child === undefined) throw new ModelImportError(`tree ${ti}: malformed node`);
       tree.feature[id] = n.split_feature;
       tree.threshold[id] = Number(n.threshold);
-      // missing_type None: LightGBM reads a missing value as 0 and compares it; NaN/Zero: follow default_left.
+      // As LightGBM's NumericalDecision: missing_type None reads a missing value as 0 and compares it; NaN sends
+      // NaN the default way; Zero sends NaN and zero (|x| <= 1e-35) the default way.
       tree.defaultLeft[id] = n.missing_type === 'None' ? 0 <= Number(n.threshold) : n.default_left === true;
+      zeroMissing[id] = n.missing_type === 'Zero';
       tree.left[id] = visit(n.left_child);
       tree.right[id] = visit(n.right_child);
       return id;
@@ -71,6 +77,7 @@ export function importXgboost(dump: unknown, opts: { featureNames?: string[]; ba
     const trees = l.gradient_booster?.model?.trees;
     if (!Array.isArray(trees)) throw new ModelImportError('XGBoost model JSON without gradient_booster.model.trees (only gbtree boosters are supported)');
     const objective = l.objective?.name ?? opts.objective ?? 'binary:logistic';
+    if (/^multi:|^rank:/.test(objective)) throw new ModelImportError(`objective '${objective}' is not supported: one score per application is needed (binary or regression models)`);
     const base = Number(String(l.learner_model_param?.base_score ?? '0.5').replace(/[[\]]/g, ''));
     const names = l.feature_names?.length ? l.feature_names : opts.featureNames;
     if (!names) throw new ModelImportError('the model has no feature_names; pass featureNames');
@@ -162,6 +169,7 @@ export function treePredictor(m: TreeEnsembleModel): (x: ArrayLike<number>) => n
     defaultLeft: Uint8Array.from(t.defaultLeft.map((b) => (b ? 1 : 0))),
     value: Float64Array.from(t.value),
     leq: t.leq === true,
+    zeroMissing: Uint8Array.from((t.zeroMissing ?? []).map((b) => (b ? 1 : 0))),
   }));
   const base = m.baseMargin;
   const sigmoid = m.link === 'sigmoid';
@@ -172,7 +180,8 @@ export function treePredictor(m: TreeEnsembleModel): (x: ArrayLike<number>) => n
       let i = 0;
       while (t.left[i] !== -1) {
         const v = x[t.feature[i]!]!;
-        const goLeft = v !== v ? t.defaultLeft[i] === 1 : t.leq ? v <= t.threshold[i]! : v < t.threshold[i]!;
+        const missing = v !== v || (t.zeroMissing[i] === 1 && v >= -1e-35 && v <= 1e-35);
+        const goLeft = missing ? t.defaultLeft[i] === 1 : t.leq ? v <= t.threshold[i]! : v < t.threshold[i]!;
         i = goLeft ? t.left[i]! : t.right[i]!;
       }
       margin += t.value[i]!;

@@ -195,6 +195,8 @@ export interface FlatTree {
   defaultLeft: boolean[];
   value: number[]; // leaf values (ignored for inner nodes)
   leq?: boolean; // LightGBM splits use <=; XGBoost uses <
+  /** Per node, LightGBM `missing_type: Zero`: a zero value is missing too (it follows the default direction). */
+  zeroMissing?: boolean[];
 }
 
 export interface ModelNode extends NodeBase {
