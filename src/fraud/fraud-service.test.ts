@@ -150,6 +150,23 @@ describe.each(DIALECTS)('fraud service on %s', (dialect) => {
     for (const st of [storeA, storeB, storeC]) await st.close();
   });
 
+  it('marks the applications of a case under investigation, so their neighbours count them (two-hop investigating)', async () => {
+    const store = await openDb(url);
+    const fraud = await FraudService.open(store.db, { key: KEY, now });
+    const ids = (id: string) => ({ phone: null, deviceId: 'dev-under-investigation', ip: null, idNumber: `ID-${id}`, bankCard: null, email: null, address: null, employer: null, contactPhones: null });
+    await fraud.recordApplication({ applicationId: 'inv-1', appliedAt: clock, status: 'review', identifiers: ids('inv-1') });
+    await fraud.recordApplication({ applicationId: 'inv-2', appliedAt: clock, status: 'approved', identifiers: ids('inv-2') });
+    const c = await fraud.openCase(investigator, { source: 'manual', title: 'Device shared by two applicants', priority: 'high', applicationIds: ['inv-1'] });
+    expect(fraud.variablesFor(ids('probe'), clock).twoHopInvestigating).toBe(0); // opened, not yet investigated
+    await fraud.act(investigator, c.id, { action: 'start' });
+    expect(fraud.variablesFor(ids('probe'), clock).twoHopInvestigating).toBe(1);
+    await fraud.act(investigator, c.id, { action: 'link', applicationIds: ['inv-2'] });
+    expect(fraud.variablesFor(ids('probe'), clock).twoHopInvestigating).toBe(2);
+    await fraud.act(investigator, c.id, { action: 'resolve', disposition: 'false_positive', summary: 'a family' });
+    expect(fraud.variablesFor(ids('probe'), clock).twoHopInvestigating).toBe(0);
+    await store.close();
+  });
+
   it('prepares watchlist change sets without values, applies them with expiry, reports SLA breaches, and refuses illegal case transitions', async () => {
     const store = await openDb(url);
     const fraud = await FraudService.open(store.db, { key: KEY, now });

@@ -641,6 +641,13 @@ export class FraudService {
       await this.saveCase(trx, next);
       await this.audit(trx, actor, `case.${a.action}`, 'case', id, { state: current.state, assignee: current.assignee, priority: current.priority }, { state: next.state, assignee: next.assignee, priority: next.priority, disposition: next.disposition });
     });
+    // Applications under investigation count for the graph's two-hop "investigating" variable from now on: those of a
+    // case that starts (or reopens), and those linked to a case already under way.
+    if (next.state === 'investigating') {
+      const already = current.state === 'investigating' ? new Set(current.applicationIds) : new Set<string>();
+      const investigated = next.applicationIds.filter((app) => !already.has(app));
+      if (investigated.length) await this.setApplicationStatus(actor, investigated, 'investigating');
+    }
     if (!fx) return next;
     if (fx.flagApplications.length) await this.setApplicationStatus(actor, fx.flagApplications, 'confirmed_fraud');
     if (next.disposition === 'false_positive') await this.setApplicationStatus(actor, next.applicationIds, 'cleared');
