@@ -102,4 +102,18 @@ describe('a flow without enrichment needs', () => {
     expect(await count('fraud_cases')).toBe(0);
     expect(await count('decisions')).toBe(apps.length);
   });
+
+  it('adds an application that carries identifiers to the identity graph, though its flow reads no graph variable', async () => {
+    const approver = await t.keyFor('ann', ['approver']);
+    const flow = { id: 'plain-ids', version: 1, inputs: { phone: { type: 'string', pii: true }, deviceId: { type: 'string' }, amount: { type: 'integer' } }, nodes: [{ id: 'o', type: 'outcome', decision: 'APPROVE' }] };
+    expect((await t.request('POST', '/v1/flows', { body: flow })).status).toBe(201);
+    await t.request('POST', '/v1/flows/plain-ids/versions/1/submit');
+    await t.request('POST', '/v1/flows/plain-ids/versions/1/approve', { key: approver, body: { comment: 'ok' } });
+    expect((await t.request('POST', '/v1/flows/plain-ids/versions/1/activate', { key: approver })).status).toBe(200);
+    const decided = await t.request('POST', '/v1/decisions', { body: { flow: 'plain-ids', application: { phone: '13800001111', deviceId: 'dev-plain', amount: 100 } } });
+    expect(decided.status).toBe(200);
+    await t.server.services.decisions.drain();
+    expect(t.server.services.fraud!.hasApplication(decided.body.id)).toBe(true);
+    expect(t.server.services.fraud!.variablesFor({ phone: null, deviceId: 'dev-plain', ip: null, idNumber: null, bankCard: null, email: null, address: null, employer: null, contactPhones: null }).shared.deviceId).toBe(1);
+  });
 });

@@ -99,6 +99,9 @@ const GRAPH_VARIABLE_NAMES = new Set(Object.keys(toFlowVariables({
   shared: { phone: 0, deviceId: 0, ip: 0, idNumber: 0, bankCard: 0, email: 0, address: 0, employer: 0, contactPhones: 0 },
 })));
 
+/** The application fields the identity graph links by (identifiersOf). */
+const IDENTIFIER_FIELDS = new Set(['phone', 'deviceId', 'ip', 'idNumber', 'bankCard', 'email', 'address', 'employer', 'contactPhones']);
+
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
 
 /** The identifier fields of an application, read from its top level (the names the graph uses). */
@@ -147,7 +150,10 @@ export function createDecisionEnrichment(deps: {
       ...[...graphInputs].filter((n) => !graph.includes(n)),
     ];
     if (unfilled.length) deps.warn(`flow ${flowId}@${version}: inputs ${unfilled.join(', ')} name no velocity, external or graph variable this service provides; callers must send them`);
-    const usesFraud = fraud !== undefined && (graph.length > 0 || compiled.dependencies.watchlists.length > 0);
+    // Every decided application that carries identifiers joins the identity graph (and a review opens a case), also
+    // when this flow reads no graph variable: the next flow that does must see it.
+    const declaresIdentifiers = Object.keys(compiled.definition.inputs ?? {}).some((name) => IDENTIFIER_FIELDS.has(name));
+    const usesFraud = fraud !== undefined && (graph.length > 0 || compiled.dependencies.watchlists.length > 0 || declaresIdentifiers);
     const recordVelocity = variables !== undefined && (velocity.length > 0 || usesFraud);
     if (!velocity.length && !sources.length && !graph.length && !usesFraud && !recordVelocity) return EMPTY_PLAN;
     const filled = [...velocity, ...externalNeeded, ...graph];
